@@ -1,0 +1,27 @@
+"""creval: creativity vs. correctness along RL training trajectories.
+
+``creval.run(...)`` is the library entry point the ``creval run`` command wraps. Heavy modules load on
+first use, so ``import creval`` stays fast.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["run", "GenerationConfig", "CrevalError", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "run":
+        from .runner import run
+
+        return run
+    if name == "GenerationConfig":
+        from .records import GenerationConfig
+
+        return GenerationConfig
+    if name == "CrevalError":
+        from .errors import CrevalError
+
+        return CrevalError
+    raise AttributeError(f"module 'creval' has no attribute {name!r}")

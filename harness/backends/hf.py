@@ -1,0 +1,185 @@
+"""Hugging Face ``transformers`` backend: any local causal-LM checkpoint (or hub id when online).
+
+Sampling runs inside ``model.generate`` (which owns caching, padding and stopping for every
+architecture) as a logits processor that, at each step, computes the exact entropy of
+softmax(logits / T) over the full vocabulary, draws the next token with a per-sample
+``torch.Generator`` (seeded from run seed, prompt id and sample index, so a sample does not depend on
+batching), records its log-probability, and masks every other token so the greedy decoder takes it.
+The checkpoint's ``generation_config.json`` sampling defaults (temperature, top_k, repetition penalty
+...) are ignored: the recorded ``GenerationConfig`` is exactly what was sampled with.
+"""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from ..errors import CrevalError
+from ..records import Generation, GenerationConfig, Prompt
+from . import Progress, sample_seed
+
+_DEFAULTS = {"dtype": "float32", "device": "auto", "batch_size": 64}
+
+
+def _options(options: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(options) - set(_DEFAULTS)
+    if unknown:
+        raise CrevalError(f"hf backend: unknown options {sorted(unknown)}; known: {sorted(_DEFAULTS)}")
+    merged = {**_DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
+    if merged["dtype"] not in ("float32", "bfloat16", "float16"):
+        raise CrevalError(f"hf backend: dtype must be float32, bfloat16 or float16, got {merged['dtype']!r}")
+    if merged["device"] == "auto":
+        import torch
+
+        merged["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+    return merged
+
+
+def quiet_transformers() -> None:
+    """creval shows its own progress; transformers' per-load bars and advice go to the log level ERROR."""
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+
+
+class HFBackend:
+    name = "hf"
+    entropy_kind = "exact"
+
+    def __init__(self, model: Any, tokenizer: Any, options: Mapping[str, Any]) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.options = dict(options)
+        eos = model.generation_config.eos_token_id
+        eos = eos if eos is not None else tokenizer.eos_token_id
+        self.eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+
+    @classmethod
+    def signature(cls, options: Mapping[str, Any]) -> str:
+        o = _options(options)
+        return f"hf/1:dtype={o['dtype']}:device={o['device'].split(':')[0]}"
+
+    @classmethod
+    def load(cls, checkpoint: Path, options: Mapping[str, Any]) -> "HFBackend":
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig as HFGenConfig
+        except ImportError as exc:
+            raise CrevalError(f"the hf backend needs torch and transformers ({exc.name} is missing): "
+                              "pip install 'creval[hf]' torch==2.13.0") from None
+        o = _options(options)
+        quiet_transformers()
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+            model = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=getattr(torch, o["dtype"]))
+        except Exception as exc:  # transformers raises many types for a broken checkpoint
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise CrevalError(f"could not load checkpoint {checkpoint}: {type(exc).__name__}: {first}") from None
+        model.to(o["device"]).eval()
+        original = model.generation_config
+        model.generation_config = HFGenConfig(
+            bos_token_id=original.bos_token_id, eos_token_id=original.eos_token_id, pad_token_id=original.pad_token_id
+        )
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        tokenizer.padding_side = "left"
+        return cls(model, tokenizer, o)
+
+    # prompts -------------------------------------------------------------------------------------
+    def render(self, prompt: Prompt) -> tuple[str, bool]:
+        """(text to tokenize, whether the tokenizer should add its special tokens)."""
+        if prompt.style == "chat" and getattr(self.tokenizer, "chat_template", None):
+            messages = [{"role": "system", "content": prompt.system}] if prompt.system else []
+            messages.append({"role": "user", "content": prompt.text})
+            text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            return text, False
+        text = f"{prompt.system}\n\n{prompt.text}" if prompt.system else prompt.text
+        return text, True
+
+    # generation ----------------------------------------------------------------------------------
+    def generate(
+        self, prompts: Sequence[Prompt], config: GenerationConfig, progress: Progress | None = None
+    ) -> list[list[Generation]]:
+        per_batch = max(1, int(self.options["batch_size"]) // config.n)
+        rendered = [self.render(p) for p in prompts]
+        # Similar lengths batch together (less padding); samples do not depend on the batching.
+        order = sorted(range(len(prompts)), key=lambda i: len(rendered[i][0]))
+        results: dict[int, list[Generation]] = {}
+        for start in range(0, len(order), per_batch):
+            idx = order[start : start + per_batch]
+            for add_special in (True, False):
+                group = [i for i in idx if rendered[i][1] is add_special]
+                if group:
+                    gens = self._generate_batch([prompts[i] for i in group], [rendered[i][0] for i in group], add_special, config)
+                    results.update(zip(group, gens))
+            if progress:
+                progress(len(idx))
+        return [results[i] for i in range(len(prompts))]
+
+    def _generate_batch(
+        self, prompts: Sequence[Prompt], texts: Sequence[str], add_special: bool, config: GenerationConfig
+    ) -> list[list[Generation]]:
+        import torch
+        from transformers import GenerationConfig as HFGenConfig
+        from transformers import LogitsProcessorList, StoppingCriteriaList
+
+        from ._hf_sampling import Sampler, Stopper
+
+        device = self.options["device"]
+        enc = self.tokenizer(list(texts), return_tensors="pt", padding=True, add_special_tokens=add_special)
+        n = config.n
+        input_ids = enc["input_ids"].repeat_interleave(n, dim=0).to(device)
+        attention = enc["attention_mask"].repeat_interleave(n, dim=0).to(device)
+        seeds = [sample_seed(config.seed, p.id, j) for p in prompts for j in range(n)]
+        sampler = Sampler(seeds, config.temperature, config.top_p, device)
+        stopper = Stopper(self.tokenizer, self.eos_ids, config.stop, input_ids.shape[0], input_ids.shape[1])
+        hf_config = HFGenConfig(
+            do_sample=False,
+            max_new_tokens=config.max_new_tokens,
+            eos_token_id=sorted(self.eos_ids) or None,
+            pad_token_id=self.tokenizer.pad_token_id,
+        )
+        with torch.inference_mode():
+            sequences = self.model.generate(
+                input_ids=input_ids,
+                attention_mask=attention,
+                generation_config=hf_config,
+                logits_processor=LogitsProcessorList([sampler]),
+                stopping_criteria=StoppingCriteriaList([stopper]),
+            )
+        tokens, logprobs, entropies = sampler.history()
+        out: list[list[Generation]] = []
+        for p_index in range(len(prompts)):
+            row_gens = []
+            for j in range(n):
+                row = p_index * n + j
+                length = stopper.length(row, tokens.shape[1])
+                ids = tokens[row, :length].tolist()
+                generated = sequences[row, input_ids.shape[1] : input_ids.shape[1] + length].tolist()
+                if generated != ids:  # the greedy decoder must take exactly the sampled token
+                    raise RuntimeError("hf backend: generate() did not follow the sampled tokens")
+                row_gens.append(
+                    Generation(
+                        text=self._text(ids, config.stop),
+                        token_ids=tuple(ids),
+                        chosen_logprobs=tuple(logprobs[row, :length].tolist()),
+                        token_entropy=tuple(entropies[row, :length].tolist()),
+                        entropy_kind=self.entropy_kind,
+                        finish_reason="stop" if stopper.finished(row) else "length",
+                        seed=seeds[row],
+                    )
+                )
+            out.append(row_gens)
+        return out
+
+    def _text(self, ids: list[int], stop: Sequence[str]) -> str:
+        if ids and ids[-1] in self.eos_ids:
+            ids = ids[:-1]
+        text = self.tokenizer.decode(ids, skip_special_tokens=True)
+        cut = min((text.find(s) for s in stop if s and s in text), default=-1)
+        return text[:cut] if cut >= 0 else text
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            del self.model

@@ -1,0 +1,145 @@
+"""The ``creval`` command: thin wrappers over the library. Bad input is one line on stderr, exit 2."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import CrevalError
+
+EXAMPLES = """examples:
+  creval demo                                   tiny trajectory, offline, a few minutes on 2 CPU cores
+  creval run --model ./ckpt                     the bundled mini suite (math, code, writing)
+  creval run --model ./ckpt --tasks mini_math --n 16 --metric pass_at_k:k=1,4,16 --json
+"""
+
+
+def _csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="evaluate one checkpoint", description="Evaluate one checkpoint on a set of "
+                       "tasks; cells already in the results directory are read back, not regenerated.")
+    p.add_argument("--model", required=True, help="checkpoint directory (or hub id when online)")
+    p.add_argument("--tasks", type=_csv, help="comma-separated task names (default: the mini suite); see `creval tasks`")
+    p.add_argument("--metric", action="append", dest="metrics", metavar="SPEC",
+                   help="metric spec name[:key=value[:key=value]], repeatable (default: pass_at_k, distinct_n, "
+                   "token_entropy); see `creval metrics`")
+    p.add_argument("--n", type=int, default=8, help="samples per prompt (default 8)")
+    p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature; 0 is greedy (default 1.0)")
+    p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (default 1.0)")
+    p.add_argument("--max-new-tokens", type=int, default=256, help="generation length limit (default 256)")
+    p.add_argument("--seed", type=int, default=0, help="run seed; each sample's seed derives from it (default 0)")
+    p.add_argument("--stop", action="append", default=[], help="stop string, repeatable")
+    p.add_argument("--out", default="results", help="results directory (default ./results)")
+    p.add_argument("--force", action="store_true", help="regenerate and rescore cells already in the store")
+    p.add_argument("--backend", default="hf", help="generation backend (default hf); see `creval backends`")
+    p.add_argument("--dtype", help="hf: float32 | bfloat16 | float16 (default float32)")
+    p.add_argument("--device", help="hf: cpu | cuda | cuda:N (default: cuda if available)")
+    p.add_argument("--batch-size", type=int, help="hf: sequences per forward batch (default 64)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from ..records import GenerationConfig
+    from ..runner import run
+    from .render import print_run, to_json
+
+    config = GenerationConfig(n=args.n, temperature=args.temperature, top_p=args.top_p,
+                              max_new_tokens=args.max_new_tokens, seed=args.seed, stop=tuple(args.stop))
+    options = {"dtype": args.dtype, "device": args.device, "batch_size": args.batch_size}
+    result = run(args.model, args.tasks, config, backend=args.backend,
+                 backend_options={k: v for k, v in options.items() if v is not None}, metrics=args.metrics,
+                 out=args.out, force=args.force, progress=not args.no_progress and sys.stderr.isatty())
+    if args.json:
+        print(to_json(result.to_dict()))
+    else:
+        print_run(result, Console())
+    return 0
+
+
+def _cmd_list(kind: str, args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .. import registry
+    from .render import to_json
+
+    rows = []
+    for name, target in registry.available(kind).items():
+        obj = registry.load(kind, name)
+        rows.append({"name": name, "target": target, "family": getattr(obj, "family", None),
+                     "families": list(getattr(obj, "families", ()) or ()) or None,
+                     "version": getattr(obj, "version", None), "description": getattr(obj, "description", "") or ""})
+    if args.json:
+        print(to_json(rows))
+        return 0
+    table = Table(title=f"registered {kind}", title_justify="left")
+    for col in ("name", "family" if kind == "tasks" else "applies to", "description", "target"):
+        table.add_column(col)
+    for r in rows:
+        scope = r["family"] if kind == "tasks" else ", ".join(r["families"] or [])
+        table.add_row(r["name"], scope or "", r["description"], r["target"])
+    Console().print(table)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from ..demo import demo
+    from .demo_view import print_points, trajectory_table
+
+    console = Console()
+    console.print(f"[bold]creval demo[/]: a tiny trajectory of real checkpoints in {args.out} (offline, CPU)")
+    points = demo(Path(args.out), quick=args.quick, progress=sys.stderr.isatty(),
+                  on_point=lambda p: console.print(f"  step {p.step}: evaluated ({p.result.fingerprint})"))
+    console.print(trajectory_table(points))
+    print_points(points, console)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="creval", description="Creativity vs. correctness along RL training trajectories.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"creval {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_run(sub)
+    for kind in ("tasks", "metrics", "backends"):
+        p = sub.add_parser(kind, help=f"list registered {kind}", description=f"List registered {kind} "
+                           f"(built in, or added by packages through the creval.{kind} entry point).")
+        p.add_argument("--json", action="store_true", help="print JSON")
+    d = sub.add_parser("demo", help="evaluate a tiny trajectory of real checkpoints, offline",
+                       description="Build a tiny trajectory of real checkpoints (random init, then sharpened "
+                       "output layers), evaluate each on the mini suite, and show entropy and diversity along it.")
+    d.add_argument("--out", default="creval-demo", help="working directory (default ./creval-demo)")
+    d.add_argument("--quick", action="store_true", help="two checkpoints, fewer samples (for tests)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _cmd_run(args)
+        if args.command in ("tasks", "metrics", "backends"):
+            return _cmd_list(args.command, args)
+        return _cmd_demo(args)
+    except CrevalError as exc:
+        print(f"creval: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("creval: interrupted; completed cells are stored, re-run to finish", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

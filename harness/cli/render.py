@@ -1,0 +1,65 @@
+"""Rendering results for people (rich tables) and machines (strict JSON: NaN becomes null)."""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ..records import CellResult, RunResult
+
+
+def _num(x: float, digits: int = 3) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def cell_table(cell: CellResult, config_n: int) -> Table:
+    origin = "from store" if cell.cached else "generated"
+    table = Table(title=f"{cell.task} ({cell.family}): {cell.n_prompts} prompts x {config_n} samples, {origin}",
+                  title_justify="left")
+    table.add_column("statistic")
+    table.add_column("mean", justify="right")
+    table.add_column("95% CI", justify="right")
+    table.add_column("prompts", justify="right")
+    for s in cell.summaries:
+        table.add_row(s.statistic, _num(s.mean), f"[{_num(s.ci_low)}, {_num(s.ci_high)}]", str(s.n_prompts))
+    return table
+
+
+def cell_notes(cell: CellResult) -> list[str]:
+    """Lines under a cell's table: truncation (truncated answers grade as wrong), length, grade counts."""
+    truncated = f"truncated (finish=length): {cell.truncation_rate:.1%} of samples"
+    if cell.truncation_rate > 0.1:
+        truncated = f"[bold yellow]{truncated}[/]: raise --max-new-tokens, truncated answers grade as wrong"
+    grades = ", ".join(f"{k} {v}" for k, v in sorted(cell.grade_counts.items()))
+    return [truncated, f"mean tokens per sample: {cell.mean_tokens:.1f}; grades: {grades}"]
+
+
+def print_run(result: RunResult, console: Console, *, signatures: bool = True) -> None:
+    console.print(f"[bold]{result.model}[/]  fingerprint {result.fingerprint}  backend {result.backend}",
+                  soft_wrap=True)
+    for cell in result.cells:
+        console.print(cell_table(cell, result.config.n))
+        for line in cell_notes(cell):
+            console.print(f"  {line}", highlight=False, soft_wrap=True)
+        if signatures:
+            for s in cell.summaries:
+                console.print(f"  [dim]{s.signature}[/]", highlight=False, soft_wrap=True)
+        console.print(f"  [dim]cell {cell.cell_key}: {cell.path}[/]", highlight=False, soft_wrap=True)
+    console.print(f"results in {result.results_dir}")
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(_finite(obj), indent=2, allow_nan=False)

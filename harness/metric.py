@@ -1,0 +1,86 @@
+"""The Metric interface: declared parameters, per-prompt statistics, and sacrebleu-style signatures.
+
+A metric is a dataclass whose fields are its parameters; ``name:key=value:key=v1,v2`` on the command
+line sets them. ``score`` returns the statistics of one prompt (across its k samples); aggregation over
+prompts is generic (``creval.leaderboards.stats``). Every value is stored with a signature such as
+``distinct-2|tok:ws|case:lc|n:8|T:1.0|top_p:1.0|max:256|task:mini_writing@1:3fa2c1d0|v:1``: two numbers
+are comparable only when their signatures match.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping, Sequence
+
+from .errors import CrevalError
+from .records import Family, GenerationConfig, Generation, Grade, Prompt
+
+
+@dataclass(frozen=True)
+class CellInfo:
+    """What a signature needs to know about the cell a value came from."""
+
+    config: GenerationConfig
+    task_ref: str
+    family: Family
+    entropy_kind: str
+
+
+@dataclass
+class Metric:
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+    families: ClassVar[tuple[Family, ...]] = ("math", "code", "writing")
+    description: ClassVar[str] = ""
+
+    def prepare(self, config: GenerationConfig) -> None:
+        """Check the parameters against the generation config (e.g. k <= n) before anything runs."""
+
+    def statistics(self, config: GenerationConfig) -> list[str]:
+        """Names of the statistics ``score`` returns."""
+        raise NotImplementedError
+
+    def score(self, prompt: Prompt, generations: Sequence[Generation], grades: Sequence[Grade]) -> Mapping[str, float]:
+        raise NotImplementedError
+
+    def fields(self, cell: CellInfo) -> dict[str, str]:
+        """The metric's own signature fields, in order (tokenizer, casing, estimator ...)."""
+        return {}
+
+    def applies_to(self, family: Family) -> bool:
+        return family in self.families
+
+    def signature(self, statistic: str, cell: CellInfo) -> str:
+        c = cell.config
+        parts = [statistic, *(f"{k}:{v}" for k, v in self.fields(cell).items())]
+        parts += [f"n:{c.n}", f"T:{c.temperature}", f"top_p:{c.top_p}", f"max:{c.max_new_tokens}"]
+        parts += [f"task:{cell.task_ref}", f"v:{self.version}"]
+        return "|".join(parts)
+
+
+def parse_metric_spec(spec: str, cls: type[Metric]) -> Metric:
+    """Build ``cls`` from ``name[:key=value[:key=value...]]``; list values are comma-separated."""
+    name, *assignments = spec.split(":")
+    params = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for item in assignments:
+        key, eq, raw = item.partition("=")
+        if not eq or key not in params:
+            known = ", ".join(params) or "none"
+            raise CrevalError(f"metric {name!r}: bad parameter {item!r} (parameters: {known}; form key=value)")
+        kwargs[key] = _convert(name, key, raw, params[key])
+    return cls(**kwargs)
+
+
+def _convert(metric: str, key: str, raw: str, field: dataclasses.Field) -> Any:
+    default = field.default if field.default is not dataclasses.MISSING else field.default_factory()  # type: ignore[misc]
+    try:
+        if isinstance(default, tuple) or default is None:
+            return tuple(int(v) for v in raw.split(",") if v.strip())
+        if isinstance(default, bool):
+            if raw.lower() not in ("true", "false"):
+                raise ValueError(raw)
+            return raw.lower() == "true"
+        return type(default)(raw)
+    except ValueError:
+        raise CrevalError(f"metric {metric!r}: parameter {key}={raw!r} is not a valid {type(default).__name__}") from None

@@ -1,0 +1,146 @@
+"""The records that flow through the pipeline: frozen, typed, and plain enough to store in Parquet."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Mapping
+
+from .errors import CrevalError
+from .hashing import stable_hash
+
+Family = Literal["math", "code", "writing"]
+FinishReason = Literal["stop", "length"]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One evaluation item.
+
+    ``text`` is the user request. With ``style="chat"`` a backend wraps it in the model's chat template
+    when the tokenizer has one (with ``system`` as the system message); with ``style="completion"`` the
+    text is sent verbatim (few-shot completion prompts).
+    """
+
+    id: str
+    text: str
+    reference: Any = None
+    style: Literal["chat", "completion"] = "chat"
+    system: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def content(self) -> dict[str, Any]:
+        """What the model sees: the part of a prompt that decides its generations."""
+        return {"id": self.id, "text": self.text, "style": self.style, "system": self.system}
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One sampled response, with per-token statistics of the sampling distribution.
+
+    ``token_entropy[i]`` is the entropy (nats) of the distribution token ``i`` was drawn from;
+    ``entropy_kind`` says how it was computed ("exact": softmax(logits / T) over the full vocabulary).
+    """
+
+    text: str
+    token_ids: tuple[int, ...]
+    chosen_logprobs: tuple[float, ...]
+    token_entropy: tuple[float, ...] | None
+    entropy_kind: str
+    finish_reason: FinishReason
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A per-sample verdict. ``correct`` is None where a task has no correctness grade (writing) or where
+    grading itself failed (``status`` says which)."""
+
+    correct: bool | None
+    answer: str | None = None
+    status: str = "graded"
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """How samples are drawn. Its hash is part of every cell key."""
+
+    n: int = 8
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 256
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise CrevalError(f"--n must be at least 1, got {self.n}")
+        if not (self.temperature >= 0 and math.isfinite(self.temperature)):
+            raise CrevalError(f"--temperature must be a finite number >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise CrevalError(f"--top-p must be in (0, 1], got {self.top_p}")
+        if self.max_new_tokens < 1:
+            raise CrevalError(f"--max-new-tokens must be at least 1, got {self.max_new_tokens}")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["stop"] = list(self.stop)
+        return d
+
+    def hash(self) -> str:
+        return stable_hash(self.to_dict())
+
+
+@dataclass(frozen=True)
+class PromptStatistic:
+    """One per-prompt value of one statistic of one metric; ``signature`` makes it comparable."""
+
+    prompt_id: str
+    statistic: str
+    value: float
+    signature: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A statistic aggregated over prompts: mean with a bootstrap confidence interval."""
+
+    statistic: str
+    mean: float
+    ci_low: float
+    ci_high: float
+    n_prompts: int
+    signature: str
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """What one (checkpoint, task, generation config, backend) cell produced."""
+
+    task: str
+    task_hash: str
+    family: Family
+    cell_key: str
+    cached: bool
+    n_prompts: int
+    n_samples: int
+    truncation_rate: float
+    mean_tokens: float
+    grade_counts: Mapping[str, int]
+    summaries: tuple[Summary, ...]
+    path: str
+
+
+@dataclass(frozen=True)
+class RunResult:
+    model: str
+    fingerprint: str
+    backend: str
+    config: GenerationConfig
+    cells: tuple[CellResult, ...]
+    results_dir: str
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["config"] = self.config.to_dict()
+        return d

@@ -1,0 +1,48 @@
+"""One registry for tasks, metrics and backends, fed by entry points and resolved lazily.
+
+Third parties register under the entry-point groups ``creval.tasks``, ``creval.metrics`` and
+``creval.backends`` (``name = "module:Object"``); nothing is imported until a name is used, so
+``import creval`` stays fast and torch loads only when a backend needs it.
+"""
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import entry_points
+from typing import Any
+
+from .errors import CrevalError
+
+KINDS = ("tasks", "metrics", "backends")
+_extra: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
+
+
+def register(kind: str, name: str, target: str) -> None:
+    """Register ``name`` -> ``"module:Object"`` at run time (the entry points are read at every lookup)."""
+    _check_kind(kind)
+    _extra[kind][name] = target
+
+
+def available(kind: str) -> dict[str, str]:
+    """name -> "module:Object" for everything registered under ``kind``, sorted by name."""
+    _check_kind(kind)
+    found = {ep.name: ep.value for ep in entry_points(group=f"creval.{kind}")}
+    found.update(_extra[kind])
+    return dict(sorted(found.items()))
+
+
+def load(kind: str, name: str) -> Any:
+    """The object registered as ``name``; an unknown name is a CrevalError listing the known ones."""
+    targets = available(kind)
+    if name not in targets:
+        known = ", ".join(targets) or "none"
+        raise CrevalError(f"unknown {kind[:-1]} {name!r}; registered {kind}: {known}")
+    module, _, attr = targets[name].partition(":")
+    obj: Any = import_module(module)
+    for part in attr.split(".") if attr else ():
+        obj = getattr(obj, part)
+    return obj
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")

@@ -1,0 +1,103 @@
+"""Grading and scoring one stored cell: generations in, grades, per-prompt statistics and summaries out.
+
+Everything here reads the generations from the store, so a fresh cell and a cached one take the same
+path, and a new metric or a fixed grader rescores a cell without regenerating it.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from typing import Callable, Sequence
+
+import pyarrow.compute as pc
+
+from .frames import grades_to_table, scores_to_table, table_to_generations, table_to_grades
+from .hashing import stable_hash
+from .metric import CellInfo, Metric
+from .records import CellResult, GenerationConfig, Grade, PromptStatistic, Summary
+from .store import Store
+from .task import Task
+from creval.leaderboards.stats import mean_ci
+
+Tick = Callable[[int], None]
+
+
+def _grade_all(task: Task, generations: dict, tick: Tick | None) -> list[list[Grade]]:
+    grades = []
+    for prompt in task.prompt_set:
+        row = []
+        for gen in generations[prompt.id]:
+            try:
+                row.append(task.grade(prompt, gen))
+            except Exception as exc:  # a malformed generation must not stop the run; it is counted
+                row.append(Grade(correct=None, status="grader-error", detail=f"{type(exc).__name__}: {exc}"[:300]))
+        grades.append(row)
+        if tick:
+            tick(1)
+    return grades
+
+
+def score_key(metric: Metric, task: Task) -> str:
+    return stable_hash({"metric": metric.name, "v": metric.version, "params": dataclasses.asdict(metric), "task": task.task_hash})
+
+
+def evaluate_cell(
+    store: Store,
+    key: str,
+    task: Task,
+    metrics: Sequence[Metric],
+    config: GenerationConfig,
+    *,
+    cached: bool,
+    force: bool = False,
+    tick: Tick | None = None,
+) -> CellResult:
+    table, meta = store.read_generations(key)
+    gen_id = meta["generation_id"]
+    generations = table_to_generations(table)
+    missing = [p.id for p in task.prompt_set if p.id not in generations]
+    if missing:
+        raise RuntimeError(f"cell {key} lacks generations for prompts {missing[:3]}; re-run with --force")
+
+    grades_path = store.grades_path(key, task.task_hash)
+    grades_table = None if force else store.read_derived(grades_path, gen_id)
+    if grades_table is None:
+        grades_table = grades_to_table([p.id for p in task.prompt_set], _grade_all(task, generations, tick))
+        store.write_derived(grades_path, grades_table, {"task": task.ref, "grader": task.grader}, gen_id)
+    grades = table_to_grades(grades_table)
+
+    cell = CellInfo(config=config, task_ref=task.ref, family=task.family, entropy_kind=meta["entropy_kind"])
+    summaries: list[Summary] = []
+    for metric in metrics:
+        if not metric.applies_to(task.family):
+            continue
+        path = store.scores_path(key, score_key(metric, task))
+        scores = None if force else store.read_derived(path, gen_id)
+        if scores is None:
+            stats = [
+                PromptStatistic(p.id, name, float(value), metric.signature(name, cell))
+                for p in task.prompt_set
+                for name, value in metric.score(p, generations[p.id], grades[p.id]).items()
+            ]
+            scores = scores_to_table(stats)
+            store.write_derived(path, scores, {"metric": metric.name, "task": task.ref}, gen_id)
+        for name in metric.statistics(config):
+            sel = scores.filter(pc.equal(scores["statistic"], name))
+            mean, low, high, count = mean_ci(sel["value"].to_numpy(zero_copy_only=False))
+            summaries.append(Summary(name, mean, low, high, count, metric.signature(name, cell)))
+
+    finish = table["finish_reason"].to_pylist()
+    return CellResult(
+        task=task.name,
+        task_hash=task.task_hash,
+        family=task.family,
+        cell_key=key,
+        cached=cached,
+        n_prompts=len(task.prompt_set),
+        n_samples=table.num_rows,
+        truncation_rate=finish.count("length") / len(finish) if finish else 0.0,
+        mean_tokens=float(pc.mean(table["n_tokens"]).as_py() or 0.0),
+        grade_counts=dict(Counter(grades_table["status"].to_pylist())),
+        summaries=tuple(summaries),
+        path=str(store.cell_dir(key)),
+    )

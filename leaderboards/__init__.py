@@ -1,0 +1,1 @@
+"""Aggregation, statistics and rendering of stored results."""

@@ -1,0 +1,1 @@
+"""Metric plugins: one small file per metric (declared parameters, per-prompt statistics, signature)."""
