@@ -57,23 +57,30 @@ def generations_to_table(prompts: Sequence[Prompt], generations: Sequence[Sequen
     return pa.Table.from_pylist(rows, schema=GENERATIONS_SCHEMA)
 
 
+def _by_prompt(table: pa.Table) -> dict[str, list[dict]]:
+    """prompt id -> its rows in sample order."""
+    out: dict[str, list[dict]] = defaultdict(list)
+    for row in sorted(table.to_pylist(), key=lambda r: (r["prompt_id"], r["sample"])):
+        out[row["prompt_id"]].append(row)
+    return dict(out)
+
+
+def _generation(row: dict) -> Generation:
+    entropy = row["token_entropy"]
+    return Generation(
+        text=row["text"],
+        token_ids=tuple(row["token_ids"]),
+        chosen_logprobs=tuple(row["chosen_logprobs"]),
+        token_entropy=None if entropy is None else tuple(entropy),
+        entropy_kind=row["entropy_kind"],
+        finish_reason=row["finish_reason"],
+        seed=row["seed"],
+    )
+
+
 def table_to_generations(table: pa.Table) -> dict[str, list[Generation]]:
     """prompt id -> its generations in sample order."""
-    out: dict[str, list[Generation]] = defaultdict(list)
-    for row in sorted(table.to_pylist(), key=lambda r: (r["prompt_id"], r["sample"])):
-        entropy = row["token_entropy"]
-        out[row["prompt_id"]].append(
-            Generation(
-                text=row["text"],
-                token_ids=tuple(row["token_ids"]),
-                chosen_logprobs=tuple(row["chosen_logprobs"]),
-                token_entropy=None if entropy is None else tuple(entropy),
-                entropy_kind=row["entropy_kind"],
-                finish_reason=row["finish_reason"],
-                seed=row["seed"],
-            )
-        )
-    return dict(out)
+    return {pid: [_generation(r) for r in rows] for pid, rows in _by_prompt(table).items()}
 
 
 def grades_to_table(prompt_ids: Sequence[str], grades: Sequence[Sequence[Grade]]) -> pa.Table:
@@ -86,10 +93,10 @@ def grades_to_table(prompt_ids: Sequence[str], grades: Sequence[Sequence[Grade]]
 
 
 def table_to_grades(table: pa.Table) -> dict[str, list[Grade]]:
-    out: dict[str, list[Grade]] = defaultdict(list)
-    for row in sorted(table.to_pylist(), key=lambda r: (r["prompt_id"], r["sample"])):
-        out[row["prompt_id"]].append(Grade(row["correct"], row["answer"], row["status"], row["detail"]))
-    return dict(out)
+    return {
+        pid: [Grade(r["correct"], r["answer"], r["status"], r["detail"]) for r in rows]
+        for pid, rows in _by_prompt(table).items()
+    }
 
 
 def scores_to_table(stats: Sequence[PromptStatistic]) -> pa.Table:

@@ -20,12 +20,11 @@ COLUMNS = (
 
 def trajectory_table(points: Sequence[DemoPoint]) -> Table:
     table = Table(title="trajectory (means over prompts)", title_justify="left")
-    table.add_column("step", justify="right")
-    table.add_column("sharpen\nx", justify="right")
+    table.add_column("step\n(sharpen)", justify="right")
     for title, _, _ in COLUMNS:
         table.add_column(title, justify="right")
     for p in points:
-        table.add_row(str(p.step), f"{p.factor:g}", *(f"{p.value(task, stat):.3f}" for _, task, stat in COLUMNS))
+        table.add_row(f"{p.step} (x{p.factor:g})", *(f"{p.value(task, stat):.3f}" for _, task, stat in COLUMNS))
     return table
 
 
