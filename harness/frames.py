@@ -30,6 +30,7 @@ GRADES_SCHEMA = pa.schema(
         ("answer", pa.string()),
         ("status", pa.string()),
         ("detail", pa.string()),
+        ("score", pa.float64()),
     ]
 )
 SCORES_SCHEMA = pa.schema(
@@ -85,7 +86,8 @@ def table_to_generations(table: pa.Table) -> dict[str, list[Generation]]:
 
 def grades_to_table(prompt_ids: Sequence[str], grades: Sequence[Sequence[Grade]]) -> pa.Table:
     rows = [
-        {"prompt_id": pid, "sample": j, "correct": g.correct, "answer": g.answer, "status": g.status, "detail": g.detail}
+        {"prompt_id": pid, "sample": j, "correct": g.correct, "answer": g.answer, "status": g.status,
+         "detail": g.detail, "score": g.score}
         for pid, gs in zip(prompt_ids, grades, strict=True)
         for j, g in enumerate(gs)
     ]
@@ -94,7 +96,7 @@ def grades_to_table(prompt_ids: Sequence[str], grades: Sequence[Sequence[Grade]]
 
 def table_to_grades(table: pa.Table) -> dict[str, list[Grade]]:
     return {
-        pid: [Grade(r["correct"], r["answer"], r["status"], r["detail"]) for r in rows]
+        pid: [Grade(r["correct"], r["answer"], r["status"], r["detail"], r["score"]) for r in rows]
         for pid, rows in _by_prompt(table).items()
     }
 

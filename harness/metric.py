@@ -8,12 +8,11 @@ are comparable only when their signatures match.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import ClassVar, Mapping, Sequence
 
-from .errors import CrevalError
 from .records import Family, GenerationConfig, Generation, Grade, Prompt
+from .specs import build
 
 
 @dataclass(frozen=True)
@@ -60,27 +59,4 @@ class Metric:
 
 def parse_metric_spec(spec: str, cls: type[Metric]) -> Metric:
     """Build ``cls`` from ``name[:key=value[:key=value...]]``; list values are comma-separated."""
-    name, *assignments = spec.split(":")
-    params = {f.name: f for f in dataclasses.fields(cls)}
-    kwargs: dict[str, Any] = {}
-    for item in assignments:
-        key, eq, raw = item.partition("=")
-        if not eq or key not in params:
-            known = ", ".join(params) or "none"
-            raise CrevalError(f"metric {name!r}: bad parameter {item!r} (parameters: {known}; form key=value)")
-        kwargs[key] = _convert(name, key, raw, params[key])
-    return cls(**kwargs)
-
-
-def _convert(metric: str, key: str, raw: str, field: dataclasses.Field) -> Any:
-    default = field.default if field.default is not dataclasses.MISSING else field.default_factory()  # type: ignore[misc]
-    try:
-        if isinstance(default, tuple) or default is None:
-            return tuple(int(v) for v in raw.split(",") if v.strip())
-        if isinstance(default, bool):
-            if raw.lower() not in ("true", "false"):
-                raise ValueError(raw)
-            return raw.lower() == "true"
-        return type(default)(raw)
-    except ValueError:
-        raise CrevalError(f"metric {metric!r}: parameter {key}={raw!r} is not a valid {type(default).__name__}") from None
+    return build(spec, cls, "metric")

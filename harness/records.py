@@ -59,6 +59,7 @@ class Grade:
     answer: str | None = None
     status: str = "graded"
     detail: str = ""
+    score: float | None = None  # a quality scorer's value (writing tasks with a scorer)
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class CellResult:
     grade_counts: Mapping[str, int]
     summaries: tuple[Summary, ...]
     path: str
+    grader: str = "none"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """One registry for tasks, metrics and backends, fed by entry points and resolved lazily.
 
-Third parties register under the entry-point groups ``creval.tasks``, ``creval.metrics`` and
-``creval.backends`` (``name = "module:Object"``); nothing is imported until a name is used, so
+Third parties register under the entry-point groups ``creval.tasks``, ``creval.metrics``,
+``creval.backends`` and ``creval.scorers`` (writing-quality scorers) (``name = "module:Object"``); nothing is imported until a name is used, so
 ``import creval`` stays fast and torch loads only when a backend needs it.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import CrevalError
 
-KINDS = ("tasks", "metrics", "backends")
+KINDS = ("tasks", "metrics", "backends", "scorers")
 _extra: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
 
 

@@ -5,6 +5,7 @@ checkpoint) is found before the results directory is touched, so bad input write
 """
 from __future__ import annotations
 
+import dataclasses
 import platform
 import sys
 import time
@@ -21,6 +22,7 @@ from .frames import generations_to_table
 from .metric import Metric, parse_metric_spec
 from .records import GenerationConfig, RunResult
 from .scoring import evaluate_cell
+from .specs import build, split_spec
 from .store import Store, cell_key
 from .task import Task
 
@@ -28,10 +30,21 @@ DEFAULT_TASKS = ("mini_math", "mini_code", "mini_writing")
 DEFAULT_METRICS = ("pass_at_k", "distinct_n", "token_entropy")
 
 
-def load_tasks(names: Sequence[str]) -> list[Task]:
-    if len(set(names)) != len(names):
-        raise CrevalError(f"task listed twice in {list(names)}")
-    return [registry.load("tasks", name)() for name in names]
+def load_task(spec: str) -> Task:
+    """A registered task (``name[:key=value...]``) or a user task file (``path/to/task.yaml``)."""
+    from creval.tasks.spec import SpecTask, is_spec_file
+
+    if is_spec_file(spec):
+        return SpecTask(spec)
+    return build(spec, registry.load("tasks", split_spec(spec)[0]), "task")
+
+
+def load_tasks(specs: Sequence[str]) -> list[Task]:
+    tasks = [load_task(spec) for spec in specs]
+    labels = [t.label for t in tasks]
+    if len(set(labels)) != len(labels):
+        raise CrevalError(f"task listed twice in {list(specs)}")
+    return tasks
 
 
 def load_metrics(specs: Sequence[str]) -> list[Metric]:
@@ -80,33 +93,36 @@ def run(
     ckpt = resolve_checkpoint(model)
     fp = fingerprint(ckpt)
 
+    for task in task_objs:
+        task.prompt_set  # load every task's data now: a missing dataset fails before anything is written
+    configs = {t.label: dataclasses.replace(config, stop=tuple(dict.fromkeys(config.stop + t.stop))) for t in task_objs}
     store = Store(out)
-    keys = {t.name: cell_key(fp, t.prompts_hash, config.hash(), backend_sig) for t in task_objs}
-    todo = {t.name for t in task_objs if force or not store.has_generations(keys[t.name])}
+    keys = {t.label: cell_key(fp, t.prompts_hash, configs[t.label].hash(), backend_sig) for t in task_objs}
+    todo = {t.label for t in task_objs if force or not store.has_generations(keys[t.label])}
     engine = backend_cls.load(ckpt, options) if todo else None  # a load failure still writes nothing
 
     cells = []
     for task in task_objs:
-        key = keys[task.name]
-        if task.name in todo:
+        key, task_config = keys[task.label], configs[task.label]
+        if task.label in todo:
             assert engine is not None
-            with tqdm(total=len(task.prompt_set), desc=f"{task.name}: generate", unit="prompt",
+            with tqdm(total=len(task.prompt_set), desc=f"{task.label}: generate", unit="prompt",
                       disable=not progress, file=sys.stderr, leave=False) as bar:
                 started = time.perf_counter()
-                gens = engine.generate(task.prompt_set, config, progress=bar.update)
+                gens = engine.generate(task.prompt_set, task_config, progress=bar.update)
                 seconds = time.perf_counter() - started
             meta = {
                 "model": model, "checkpoint": str(ckpt), "fingerprint": fp,
-                "task": {"name": task.name, "version": task.version, "family": task.family,
+                "task": {"name": task.name, "label": task.label, "version": task.version, "family": task.family,
                          "prompts_hash": task.prompts_hash, "task_hash": task.task_hash},
-                "config": config.to_dict(), "backend": backend, "backend_signature": backend_sig,
+                "config": task_config.to_dict(), "backend": backend, "backend_signature": backend_sig,
                 "entropy_kind": engine.entropy_kind, "generation_seconds": round(seconds, 3),
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "versions": library_versions(),
             }
             store.write_generations(key, generations_to_table(task.prompt_set, gens), meta)
-        with tqdm(total=len(task.prompt_set), desc=f"{task.name}: grade", unit="prompt",
+        with tqdm(total=len(task.prompt_set) * config.n, desc=f"{task.label}: grade", unit="sample",
                   disable=not progress, file=sys.stderr, leave=False) as bar:
-            cells.append(evaluate_cell(store, key, task, metric_objs, config,
-                                       cached=task.name not in todo, force=force, tick=bar.update))
+            cells.append(evaluate_cell(store, key, task, metric_objs, task_config,
+                                       cached=task.label not in todo, force=force, tick=bar.update))
     return RunResult(model=model, fingerprint=fp, backend=backend_sig, config=config, cells=tuple(cells), results_dir=str(store.root))

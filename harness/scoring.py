@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from .frames import grades_to_table, scores_to_table, table_to_generations, table_to_grades
 from .hashing import stable_hash
 from .metric import CellInfo, Metric
-from .records import CellResult, GenerationConfig, Grade, PromptStatistic, Summary
+from .records import CellResult, Generation, GenerationConfig, Grade, Prompt, PromptStatistic, Summary
 from .store import Store
 from .task import Task
 from creval.leaderboards.stats import mean_ci
@@ -22,18 +22,34 @@ from creval.leaderboards.stats import mean_ci
 Tick = Callable[[int], None]
 
 
+_CHUNK = 64
+
+
+def _grade_one(task: Task, prompt: Prompt, generation: Generation) -> Grade:
+    try:
+        return task.grade(prompt, generation)
+    except Exception as exc:  # a malformed generation must not stop the run; it is counted
+        return Grade(correct=None, status="grader-error", detail=f"{type(exc).__name__}: {exc}"[:300])
+
+
 def _grade_all(task: Task, generations: dict, tick: Tick | None) -> list[list[Grade]]:
-    grades = []
-    for prompt in task.prompt_set:
-        row = []
-        for gen in generations[prompt.id]:
-            try:
-                row.append(task.grade(prompt, gen))
-            except Exception as exc:  # a malformed generation must not stop the run; it is counted
-                row.append(Grade(correct=None, status="grader-error", detail=f"{type(exc).__name__}: {exc}"[:300]))
-        grades.append(row)
+    """Grades in prompt order, through the task's batch grader (parallel for code), in chunks so the
+    progress bar moves; a chunk whose batch grading raises is graded one sample at a time."""
+    items = [(p, g) for p in task.prompt_set for g in generations[p.id]]
+    flat: list[Grade] = []
+    for start in range(0, len(items), _CHUNK):
+        chunk = items[start : start + _CHUNK]
+        try:
+            flat.extend(task.grade_batch(chunk))
+        except Exception:
+            flat.extend(_grade_one(task, p, g) for p, g in chunk)
         if tick:
-            tick(1)
+            tick(len(chunk))
+    grades, i = [], 0
+    for p in task.prompt_set:
+        k = len(generations[p.id])
+        grades.append(flat[i : i + k])
+        i += k
     return grades
 
 
@@ -63,7 +79,7 @@ def evaluate_cell(
     grades_table = None if force else store.read_derived(grades_path, gen_id)
     if grades_table is None:
         grades_table = grades_to_table([p.id for p in task.prompt_set], _grade_all(task, generations, tick))
-        store.write_derived(grades_path, grades_table, {"task": task.ref, "grader": task.grader}, gen_id)
+        store.write_derived(grades_path, grades_table, {"task": task.ref, "grader": task.grader_id()}, gen_id)
     grades = table_to_grades(grades_table)
 
     cell = CellInfo(config=config, task_ref=task.ref, family=task.family, entropy_kind=meta["entropy_kind"])
@@ -88,7 +104,7 @@ def evaluate_cell(
 
     finish = table["finish_reason"].to_pylist()
     return CellResult(
-        task=task.name,
+        task=task.label,
         task_hash=task.task_hash,
         family=task.family,
         cell_key=key,
@@ -100,4 +116,5 @@ def evaluate_cell(
         grade_counts=dict(Counter(grades_table["status"].to_pylist())),
         summaries=tuple(summaries),
         path=str(store.cell_dir(key)),
+        grader=task.grader_id(),
     )

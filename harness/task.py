@@ -1,32 +1,45 @@
-"""The Task interface, with the content hashes that make a task's numbers comparable."""
+"""The Task interface, with the content hashes that make a task's numbers comparable.
+
+A task is a dataclass (its fields are its parameters, set by ``name:key=value`` specs) with a name, a
+version, a family, a prompt set and a grader. ``version`` changes whenever prompts or grading change
+meaning; the hashes are computed from content, so an unnoticed edit still shows.
+"""
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 from .hashing import stable_hash
 from .records import Family, Generation, Grade, Prompt
+from .specs import describe
 
 
 class Task:
-    """A set of prompts and a grader. Subclasses set the class attributes and define the two methods.
-
-    ``version`` changes whenever prompts or grading change meaning; ``grader_version`` whenever the
-    grader alone changes. The hashes are computed from content, so an unnoticed edit still shows.
-    """
-
-    name: str
-    version: str
-    family: Family
-    description: str = ""
-    grader: str = "none"
-    grader_version: str = "1"
+    name: ClassVar[str]
+    version: ClassVar[str]
+    family: ClassVar[Family]
+    description: ClassVar[str] = ""
+    #: stop strings this task's prompts need (e.g. HumanEval completions end at the next top-level def)
+    stop: ClassVar[tuple[str, ...]] = ()
 
     def prompts(self) -> Sequence[Prompt]:
         raise NotImplementedError
 
     def grade(self, prompt: Prompt, generation: Generation) -> Grade:
         raise NotImplementedError
+
+    def grade_batch(self, items: Sequence[tuple[Prompt, Generation]]) -> list[Grade]:
+        """Grade many samples; tasks whose grading can run in parallel override this."""
+        return [self.grade(p, g) for p, g in items]
+
+    def grader_id(self) -> str:
+        """Names the grader and everything that changes its verdicts (part of the task hash)."""
+        return "none"
+
+    @property
+    def label(self) -> str:
+        """The task as a spec: its name and every parameter that differs from the default."""
+        return describe(self)
 
     @cached_property
     def prompt_set(self) -> tuple[Prompt, ...]:
@@ -39,7 +52,7 @@ class Task:
     @cached_property
     def prompts_hash(self) -> str:
         """Hash of what the model sees: decides the generations, and so the cell key."""
-        return stable_hash([p.content() for p in self.prompt_set])
+        return stable_hash({"prompts": [p.content() for p in self.prompt_set], "stop": list(self.stop)})
 
     @cached_property
     def task_hash(self) -> str:
@@ -50,7 +63,7 @@ class Task:
                 "version": self.version,
                 "prompts": self.prompts_hash,
                 "references": [p.reference for p in self.prompt_set],
-                "grader": [self.grader, self.grader_version],
+                "grader": self.grader_id(),
             }
         )
 

@@ -3,16 +3,18 @@
 what matters is their range, measured by the diversity metrics."""
 from __future__ import annotations
 
-from creval.records import Generation, Grade, Prompt
-from creval.task import Task
+from dataclasses import dataclass
+
+from creval.records import Prompt
 
 from .bundled import read_bundled
+from .writing_base import WritingTask
 
 
-class MiniWriting(Task):
+@dataclass
+class MiniWriting(WritingTask):
     name = "mini_writing"
     version = "1"
-    family = "writing"
     description = "20 open-ended writing prompts (bundled, offline), no correctness grade"
 
     def prompts(self) -> list[Prompt]:
@@ -20,6 +22,3 @@ class MiniWriting(Task):
             Prompt(id=row["id"], text=row["prompt"], meta={"category": row["category"]})
             for row in read_bundled("mini_writing.jsonl")
         ]
-
-    def grade(self, prompt: Prompt, generation: Generation) -> Grade:
-        return Grade(correct=None, status="ungraded")

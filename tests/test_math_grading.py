@@ -1,13 +1,8 @@
-import json
-import re
-
 import pytest
 
 from creval.records import Generation
 from creval.tasks.answers import answers_match, extract_answer, last_boxed
 from creval.tasks.mini_math import MiniMath
-
-from conftest import SHARED
 
 
 def gen(text):
@@ -23,6 +18,7 @@ def gen(text):
         ("The answer is 72.", "72", "answer-is"),
         ("the answer is: $18.50", "18.50", "answer-is"),
         ("I had 3 apples and got 5 more", "5", "last-number"),
+        ("Q: how many?\nA: 42.\n", "42", "a-colon"),
         ("no digits here", None, None),
     ],
 )
@@ -49,15 +45,3 @@ def test_mini_math_accepts_every_reference_and_rejects_a_wrong_one():
         assert task.grade(p, gen(f"\\boxed{{{wrong}}}")).correct is False, p.id
     no_answer = task.grade(task.prompt_set[0], gen("I do not know."))
     assert (no_answer.correct, no_answer.status) == (False, "no-answer")
-
-
-def test_gsm8k_gold_answers_grade_correct_against_themselves():
-    """Real data: every GSM8K test solution's #### answer is extracted and matches its own number,
-    and the number + 1 does not."""
-    rows = [json.loads(line) for line in (SHARED / "gsm8k" / "test.jsonl").read_text().splitlines()]
-    assert len(rows) == 1319
-    for row in rows[:400]:
-        gold = row["answer"].split("####")[-1].strip().replace(",", "")
-        answer, rule = extract_answer(row["answer"])
-        assert rule == "hash" and answers_match(gold, answer), row["answer"][-40:]
-        assert not answers_match(gold, str(int(gold) + 1)) if re.fullmatch(r"-?\d+", gold) else True

@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import CrevalError
+from . import audit_cmd
 
 EXAMPLES = """examples:
   creval demo                                   tiny trajectory, offline, a few minutes on 2 CPU cores
   creval run --model ./ckpt                     the bundled mini suite (math, code, writing)
   creval run --model ./ckpt --tasks mini_math --n 16 --metric pass_at_k:k=1,4,16 --json
+  creval run --model ./ckpt --tasks gsm8k:data=test.jsonl:limit=100,humaneval,my_task.yaml
+  creval audit-grader --task gsm8k:data=test.jsonl --generations results/cells/<key>
 """
 
 
@@ -122,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "output layers), evaluate each on the mini suite, and show entropy and diversity along it.")
     d.add_argument("--out", default="creval-demo", help="working directory (default ./creval-demo)")
     d.add_argument("--quick", action="store_true", help="two checkpoints, fewer samples (for tests)")
+    audit_cmd.add_parser(sub)
     return parser
 
 
@@ -132,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_run(args)
         if args.command in ("tasks", "metrics", "backends"):
             return _cmd_list(args.command, args)
+        if args.command == "audit-grader":
+            return audit_cmd.run(args)
         return _cmd_demo(args)
     except CrevalError as exc:
         print(f"creval: error: {exc}", file=sys.stderr)

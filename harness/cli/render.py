@@ -34,7 +34,10 @@ def cell_notes(cell: CellResult) -> list[str]:
     if cell.truncation_rate > 0.1:
         truncated = f"[bold yellow]{truncated}[/]: raise --max-new-tokens, truncated answers grade as wrong"
     grades = ", ".join(f"{k} {v}" for k, v in sorted(cell.grade_counts.items()))
-    return [truncated, f"mean tokens per sample: {cell.mean_tokens:.1f}; grades: {grades}"]
+    notes = [truncated, f"mean tokens per sample: {cell.mean_tokens:.1f}; grades: {grades}; grader: {cell.grader}"]
+    if "/rlimits/" in cell.grader:
+        notes.append("[bold red]generated code ran WITHOUT isolation (rlimits only): install bubblewrap[/]")
+    return notes
 
 
 def print_run(result: RunResult, console: Console, *, signatures: bool = True) -> None:

@@ -69,8 +69,9 @@ def _bind_with_open_parents(path: str) -> list[str]:
     return args + ["--ro-bind", path, path]
 
 
-def bwrap_prefix(workdir: Path) -> list[str]:
-    """The bwrap command line up to the program: ``workdir`` appears read-only at /sandbox."""
+def bwrap_prefix(workdir: Path, *, server: bool = False) -> list[str]:
+    """The bwrap command line up to the program: ``workdir`` appears read-only at /sandbox. A
+    ``server`` runs as pid 1 of its namespace and gets a private /run/creval for its samples' output."""
     prefix = os.path.realpath(sys.base_prefix)
     args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--clearenv", *_system_binds()]
@@ -82,4 +83,6 @@ def bwrap_prefix(workdir: Path) -> list[str]:
     args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
              "--ro-bind", str(workdir), "/sandbox", "--chdir", "/tmp",
              "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8"]
+    if server:
+        args += ["--as-pid-1", "--perms", "0700", "--size", str(TMP_BYTES), "--tmpfs", "/run/creval"]
     return args

@@ -1,0 +1,192 @@
+"""User-defined tasks without Python: a small YAML or JSON file that ``creval run --tasks FILE`` takes.
+
+```yaml
+name: my_arith                 # required: letters, digits, _ and -
+version: "1"                   # bump when prompts or grading change meaning
+family: math                   # math | code | writing
+dataset: data/test.jsonl       # a local file or directory, or a hub id
+config: main                   # optional hub config
+split: test
+prompt: "Solve: {question}\nEnd with \\boxed{}."   # {column} is replaced; other braces stay as written
+style: chat                    # chat | completion
+answer_field: answer           # math / exact: the gold answer column
+answer_regex: "####\\s*(.+)"   # optional: take group 1 of this regex in the gold column
+grader: math                   # math | exact | code | none (default: by family)
+```
+
+Code tasks name ``tests_field`` (a list of assert statements, or a test program) and optionally
+``entry_point_field`` and ``solution_field`` (for the return-type check). Every error names the file,
+the field and what was expected.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from creval.errors import CrevalError
+from creval.records import Generation, Grade, Prompt
+from creval.sandbox import Job
+from creval.task import Task
+
+from .answers import answers_match, extract_answer, extract_text_answer, normalize_text
+from .code_base import CodeTask, extract_code
+from .loading import load_rows
+
+FIELDS: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    "name": (str, True), "version": ((str, int, float), False), "family": (str, True), "description": (str, False),
+    "dataset": (str, True), "config": (str, False), "split": (str, False), "prompt": (str, True),
+    "style": (str, False), "system": (str, False), "id_field": (str, False), "answer_field": (str, False),
+    "answer_regex": (str, False), "grader": (str, False), "tests_field": (str, False),
+    "entry_point_field": (str, False), "solution_field": (str, False), "stop": (list, False), "limit": (int, False),
+}
+CHOICES = {"family": ("math", "code", "writing"), "style": ("chat", "completion"),
+           "grader": ("math", "exact", "code", "none")}
+DEFAULT_GRADER = {"math": "math", "code": "code", "writing": "none"}
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def is_spec_file(name: str) -> bool:
+    return name.endswith((".yaml", ".yml", ".json"))
+
+
+def read_spec(path: Path) -> dict[str, Any]:
+    import yaml
+
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CrevalError(f"{where}: cannot read task spec ({exc.strerror or exc})") from None
+    try:
+        spec = yaml.safe_load(text)  # JSON is YAML
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise CrevalError(f"{where}: not valid YAML/JSON{at}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(spec, dict):
+        raise CrevalError(f"{where}: expected a mapping of fields (name, family, dataset, prompt, ...)")
+    for key, value in spec.items():
+        if key not in FIELDS:
+            raise CrevalError(f"{where}: unknown field {key!r} (known fields: {', '.join(FIELDS)})")
+        kind, _ = FIELDS[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            expected = kind.__name__ if isinstance(kind, type) else "a string"
+            raise CrevalError(f"{where}: field {key!r}: expected {expected}, got {value!r}")
+        if key in CHOICES and value not in CHOICES[key]:
+            raise CrevalError(f"{where}: field {key!r}: expected one of {', '.join(CHOICES[key])}, got {value!r}")
+    for key, (_, required) in FIELDS.items():
+        if required and key not in spec:
+            raise CrevalError(f"{where}: missing required field {key!r}")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", spec["name"]):
+        raise CrevalError(f"{where}: field 'name': expected letters, digits, _ or -, got {spec['name']!r}")
+    grader = spec.setdefault("grader", DEFAULT_GRADER[spec["family"]])
+    needs = {"math": "answer_field", "exact": "answer_field", "code": "tests_field"}.get(grader)
+    if needs and needs not in spec:
+        raise CrevalError(f"{where}: grader {grader!r} needs field {needs!r}")
+    if "answer_regex" in spec:
+        try:
+            re.compile(spec["answer_regex"])
+        except re.error as exc:
+            raise CrevalError(f"{where}: field 'answer_regex': not a valid regular expression ({exc})") from None
+    return spec
+
+
+class SpecTask(Task):
+    """A task defined by a spec file; graded by the grader it names."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self.spec = read_spec(self.path)
+        self.name = self.spec["name"]  # type: ignore[misc]
+        self.version = str(self.spec.get("version", "1"))  # type: ignore[misc]
+        self.family = self.spec["family"]  # type: ignore[misc]
+        self.description = self.spec.get("description", f"user task from {path}")  # type: ignore[misc]
+        self.stop = tuple(self.spec.get("stop", ()))  # type: ignore[misc]
+        self.code = _SpecCode(self) if self.spec["grader"] == "code" else None
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+    def grader_id(self) -> str:
+        return f"spec:{self.spec['grader']}:{self.spec.get('answer_regex', '')}" + (
+            f":{self.code.grader_id()}" if self.code else "")
+
+    def _field(self, row: dict[str, Any], key: str, index: int) -> Any:
+        column = self.spec[key]
+        if column not in row:
+            raise CrevalError(f"{self.path}: field {key!r}: column {column!r} is not in the dataset "
+                              f"(columns: {', '.join(sorted(row))})")
+        return row[column]
+
+    def _render(self, row: dict[str, Any]) -> str:
+        def value(match: re.Match) -> str:
+            if match.group(1) not in row:
+                raise CrevalError(f"{self.path}: field 'prompt': placeholder {{{match.group(1)}}} is not a column "
+                                  f"of the dataset (columns: {', '.join(sorted(row))})")
+            return str(row[match.group(1)])
+
+        return _PLACEHOLDER.sub(value, self.spec["prompt"])
+
+    def _gold(self, row: dict[str, Any], index: int) -> str:
+        gold = str(self._field(row, "answer_field", index))
+        if "answer_regex" in self.spec:
+            found = re.search(self.spec["answer_regex"], gold, re.S)
+            if not found:
+                raise CrevalError(f"{self.path}: field 'answer_regex' does not match row {index}'s answer {gold[:60]!r}")
+            gold = found.group(1) if found.groups() else found.group(0)
+        return gold.strip().replace(",", "") if self.spec["grader"] == "math" else gold.strip()
+
+    def _reference(self, row: dict[str, Any], index: int) -> Any:
+        grader = self.spec["grader"]
+        if grader in ("math", "exact"):
+            return self._gold(row, index)
+        if grader == "code":
+            tests = self._field(row, "tests_field", index)
+            tests = "".join(f"{t}\n" for t in tests) if isinstance(tests, list) else str(tests)
+            ref = {"tests": tests, "entry_point": row.get(self.spec.get("entry_point_field", ""))}
+            if "solution_field" in self.spec:
+                ref["solution"] = str(self._field(row, "solution_field", index))
+            return ref
+        return None
+
+    def prompts(self) -> list[Prompt]:
+        rows = load_rows(self.spec["dataset"], hub_id=self.spec["dataset"], config=self.spec.get("config"),
+                         split=self.spec.get("split", "test"))
+        rows = rows[: self.spec["limit"]] if self.spec.get("limit") else rows
+        id_field = self.spec.get("id_field")
+        return [
+            Prompt(id=str(self._field(r, "id_field", i)) if id_field else f"{self.name}-{i:05d}", text=self._render(r),
+                   style=self.spec.get("style", "chat"), system=self.spec.get("system"), reference=self._reference(r, i))
+            for i, r in enumerate(rows)
+        ]
+
+    def grade(self, prompt: Prompt, generation: Generation) -> Grade:
+        grader = self.spec["grader"]
+        if grader == "math":
+            answer, rule = extract_answer(generation.text)
+            if answer is None:
+                return Grade(False, None, "no-answer", "no answer found")
+            return Grade(answers_match(prompt.reference, answer), answer, detail=f"rule:{rule}")
+        if grader == "exact":
+            answer, rule = extract_text_answer(generation.text)
+            return Grade(normalize_text(answer) == normalize_text(prompt.reference), answer, detail=f"rule:{rule}")
+        if grader == "code":
+            assert self.code is not None
+            return self.code.grade(prompt, generation)
+        return Grade(None, status="ungraded")
+
+    def grade_batch(self, items: list[tuple[Prompt, Generation]]) -> list[Grade]:  # type: ignore[override]
+        return self.code.grade_batch(items) if self.code else super().grade_batch(items)
+
+
+class _SpecCode(CodeTask):
+    """The code grader of a spec task: extracted code, then the row's tests."""
+
+    def __init__(self, owner: SpecTask) -> None:
+        self.owner = owner
+
+    def job(self, prompt: Prompt, generation: Generation) -> Job:
+        code = extract_code(generation.text)
+        return Job(code, prompt.reference["tests"], entry_point=prompt.reference.get("entry_point"), timeout=self.timeout)
