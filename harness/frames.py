@@ -20,6 +20,7 @@ GENERATIONS_SCHEMA = pa.schema(
         ("entropy_kind", pa.string()),
         ("finish_reason", pa.string()),
         ("n_tokens", pa.int32()),
+        ("hidden_erank", pa.float64()),
     ]
 )
 GRADES_SCHEMA = pa.schema(
@@ -51,6 +52,7 @@ def generations_to_table(prompts: Sequence[Prompt], generations: Sequence[Sequen
             "entropy_kind": g.entropy_kind,
             "finish_reason": g.finish_reason,
             "n_tokens": len(g.token_ids),
+            "hidden_erank": g.hidden_erank,
         }
         for p, gens in zip(prompts, generations, strict=True)
         for j, g in enumerate(gens)
@@ -76,6 +78,7 @@ def _generation(row: dict) -> Generation:
         entropy_kind=row["entropy_kind"],
         finish_reason=row["finish_reason"],
         seed=row["seed"],
+        hidden_erank=row.get("hidden_erank"),
     )
 
 

@@ -35,6 +35,15 @@ class Metric:
     def prepare(self, config: GenerationConfig) -> None:
         """Check the parameters against the generation config (e.g. k <= n) before anything runs."""
 
+    def unavailable(self) -> str | None:
+        """Why this metric cannot run here (a missing optional dependency and how to install it), or None.
+        An unavailable metric is reported as such and the run goes on."""
+        return None
+
+    def begin_cell(self, cell: CellInfo, items: Sequence[tuple[Prompt, Sequence[Generation], Sequence[Grade]]]) -> None:
+        """Called once per cell before ``score``: the cell's context, and a chance to batch expensive work
+        (embeddings, taggers) over all its samples."""
+
     def statistics(self, config: GenerationConfig) -> list[str]:
         """Names of the statistics ``score`` returns."""
         raise NotImplementedError

@@ -48,6 +48,7 @@ class Generation:
     entropy_kind: str
     finish_reason: FinishReason
     seed: int | None = None
+    hidden_erank: float | None = None  # effective rank of the response's last-layer hidden states
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class Summary:
     ci_high: float
     n_prompts: int
     signature: str
+    note: str = ""  # e.g. "unavailable: pip install ..."
 
 
 @dataclass(frozen=True)

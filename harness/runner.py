@@ -27,7 +27,8 @@ from .store import Store, cell_key
 from .task import Task
 
 DEFAULT_TASKS = ("mini_math", "mini_code", "mini_writing")
-DEFAULT_METRICS = ("pass_at_k", "distinct_n", "token_entropy")
+DEFAULT_METRICS = ("pass_at_k", "maj_at_k", "distinct_n", "self_bleu", "compression_ratio", "ast_diversity",
+                   "token_entropy")
 
 
 def load_task(spec: str) -> Task:

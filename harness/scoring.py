@@ -84,12 +84,20 @@ def evaluate_cell(
 
     cell = CellInfo(config=config, task_ref=task.ref, family=task.family, entropy_kind=meta["entropy_kind"])
     summaries: list[Summary] = []
+    items = [(p, generations[p.id], grades[p.id]) for p in task.prompt_set]
     for metric in metrics:
         if not metric.applies_to(task.family):
+            continue
+        reason = metric.unavailable()
+        if reason:
+            nan = float("nan")
+            summaries += [Summary(name, nan, nan, nan, 0, metric.signature(name, cell), f"unavailable: {reason}")
+                          for name in metric.statistics(config)]
             continue
         path = store.scores_path(key, score_key(metric, task))
         scores = None if force else store.read_derived(path, gen_id)
         if scores is None:
+            metric.begin_cell(cell, items)
             stats = [
                 PromptStatistic(p.id, name, float(value), metric.signature(name, cell))
                 for p in task.prompt_set

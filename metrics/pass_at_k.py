@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from creval.errors import CrevalError
-from creval.metric import Metric
 from creval.records import GenerationConfig, Generation, Grade, Prompt
+
+from ._kmetric import KMetric, default_ks
+
+__all__ = ["PassAtK", "default_ks", "pass_at_k"]
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -29,39 +31,15 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     return 1.0 - prod
 
 
-def default_ks(n: int) -> tuple[int, ...]:
-    """1, the powers of two below n, and n."""
-    ks = {n}
-    k = 1
-    while k < n:
-        ks.add(k)
-        k *= 2
-    return tuple(sorted(ks))
-
-
 @dataclass
-class PassAtK(Metric):
+class PassAtK(KMetric):
     name = "pass_at_k"
-    families = ("math", "code")
     description = "unbiased pass@k (Chen et al. 2021) for every requested k (default: 1, powers of 2, n)"
-    k: tuple[int, ...] | None = None
-
-    def _ks(self, config: GenerationConfig) -> tuple[int, ...]:
-        return tuple(sorted(set(self.k))) if self.k else default_ks(config.n)
-
-    def prepare(self, config: GenerationConfig) -> None:
-        bad = [k for k in self._ks(config) if k < 1 or k > config.n]
-        if bad:
-            raise CrevalError(
-                f"pass@k: k={','.join(map(str, bad))} is impossible with n={config.n} samples per prompt "
-                f"(need 1 <= k <= n; raise --n or lower k)"
-            )
 
     def statistics(self, config: GenerationConfig) -> list[str]:
-        return [f"pass@{k}" for k in self._ks(config)]
+        return [f"pass@{k}" for k in self.ks(config.n)]
 
     def score(self, prompt: Prompt, generations: Sequence[Generation], grades: Sequence[Grade]) -> dict[str, float]:
         verdicts = [g.correct for g in grades if g.correct is not None]
         n, c = len(verdicts), sum(verdicts)
-        ks = self.k or default_ks(len(grades))
-        return {f"pass@{k}": pass_at_k(n, c, k) if k <= n else float("nan") for k in sorted(set(ks))}
+        return {f"pass@{k}": pass_at_k(n, c, k) if k <= n else float("nan") for k in self.ks(len(grades))}

@@ -1,6 +1,9 @@
 """What every code task shares: code extraction, sandboxed execution of the hidden tests on a bounded
 pool, and the return-type check against the reference solution.
 
+A passing sample's ``answer`` is its behaviour digest (its return values on the tests, hashed), so
+samples that behave alike are equivalent for maj@k and the equivalence-class metrics.
+
 A sample's status is the sandbox's (passed, failed, timeout, memory, sandbox-error) or ``suspicious``:
 the tests passed but the entry point returned a type the reference solution never returns (an object
 whose ``__eq__`` always answers True passes every ``==`` assert). With ``strict`` (the default)
@@ -52,7 +55,7 @@ class CodeTask(Task):
         return Job(ref["solution"], ref["tests"], entry_point=ref.get("entry_point"), timeout=self.timeout)
 
     def grader_id(self) -> str:
-        return f"sandbox/{isolation_level()}/strict={self.strict}/timeout={self.timeout}/types=1"
+        return f"sandbox/{isolation_level()}/strict={self.strict}/timeout={self.timeout}/types=1/behaviour=1"
 
     def grade(self, prompt: Prompt, generation: Generation) -> Grade:
         return self.grade_batch([(prompt, generation)])[0]
@@ -81,6 +84,6 @@ class CodeTask(Task):
         # nothing recorded though the reference returns something: the recording was tampered with
         odd = (kinds - reference or (reference and not kinds and {"nothing recorded"})) if reference is not None else set()
         if odd:
-            return Grade(correct=not self.strict, status="suspicious",
+            return Grade(correct=not self.strict, status="suspicious", answer=result.behaviour,
                          detail=f"returned {sorted(odd)}; the reference returns {sorted(reference or ())}")
-        return Grade(correct=True, status="passed")
+        return Grade(correct=True, status="passed", answer=result.behaviour)

@@ -38,7 +38,7 @@ def test_default_ks_reports_one_powers_of_two_and_n():
 
 
 def test_k_greater_than_n_is_a_clear_error_not_a_silent_drop():
-    with pytest.raises(CrevalError, match=r"k=16 is impossible with n=8"):
+    with pytest.raises(CrevalError, match=r"pass_at_k: k=16 is impossible with n=8"):
         PassAtK(k=(1, 16)).prepare(GenerationConfig(n=8))
 
 

@@ -18,7 +18,7 @@ from ..errors import CrevalError
 from ..records import Generation, GenerationConfig, Prompt
 from . import Progress, sample_seed
 
-_DEFAULTS = {"dtype": "float32", "device": "auto", "batch_size": 64}
+_DEFAULTS = {"dtype": "float32", "device": "auto", "batch_size": 64, "hidden_states": False}
 
 
 def _options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,7 +58,8 @@ class HFBackend:
     @classmethod
     def signature(cls, options: Mapping[str, Any]) -> str:
         o = _options(options)
-        return f"hf/1:dtype={o['dtype']}:device={o['device'].split(':')[0]}"
+        hidden = ":hs=1" if o["hidden_states"] else ""
+        return f"hf/1:dtype={o['dtype']}:device={o['device'].split(':')[0]}{hidden}"
 
     @classmethod
     def load(cls, checkpoint: Path, options: Mapping[str, Any]) -> "HFBackend":
@@ -149,12 +150,14 @@ class HFBackend:
                 stopping_criteria=StoppingCriteriaList([stopper]),
             )
         tokens, logprobs, entropies = sampler.history()
+        lengths = [stopper.length(row, tokens.shape[1]) for row in range(tokens.shape[0])]
+        eranks = self._hidden_eranks(sequences, attention, input_ids.shape[1], lengths) if self.options["hidden_states"] else None
         out: list[list[Generation]] = []
         for p_index in range(len(prompts)):
             row_gens = []
             for j in range(n):
                 row = p_index * n + j
-                length = stopper.length(row, tokens.shape[1])
+                length = lengths[row]
                 ids = tokens[row, :length].tolist()
                 generated = sequences[row, input_ids.shape[1] : input_ids.shape[1] + length].tolist()
                 if generated != ids:  # the greedy decoder must take exactly the sampled token
@@ -168,10 +171,34 @@ class HFBackend:
                         entropy_kind=self.entropy_kind,
                         finish_reason="stop" if stopper.finished(row) else "length",
                         seed=seeds[row],
+                        hidden_erank=eranks[row] if eranks else None,
                     )
                 )
             out.append(row_gens)
         return out
+
+    def _hidden_eranks(self, sequences: Any, attention: Any, prompt_len: int, lengths: list[int]) -> list[float | None]:
+        """Effective rank (Roy & Vetterli 2007: exp of the entropy of the normalised singular values,
+        not squared) of each response's last-layer hidden states, from one forward pass over the batch."""
+        import torch
+
+        from creval.metrics.effective_rank import effective_rank
+
+        total = prompt_len + max(lengths, default=0)
+        mask = torch.zeros(sequences.shape[0], total, dtype=attention.dtype, device=sequences.device)
+        mask[:, :prompt_len] = attention
+        for row, length in enumerate(lengths):
+            mask[row, prompt_len : prompt_len + length] = 1
+        positions = (mask.long().cumsum(-1) - 1).clamp(min=0)  # as generate() numbers left-padded rows
+        with torch.inference_mode():
+            hidden = self.model(sequences[:, :total], attention_mask=mask, position_ids=positions,
+                                output_hidden_states=True).hidden_states[-1]
+        ranks: list[float | None] = []
+        for row, length in enumerate(lengths):
+            states = hidden[row, prompt_len : prompt_len + length].float().cpu().numpy()
+            value = effective_rank(states) if length else float("nan")
+            ranks.append(None if value != value else value)
+        return ranks
 
     def _text(self, ids: list[int], stop: Sequence[str]) -> str:
         if ids and ids[-1] in self.eos_ids:

@@ -28,8 +28,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="checkpoint directory (or hub id when online)")
     p.add_argument("--tasks", type=_csv, help="comma-separated task names (default: the mini suite); see `creval tasks`")
     p.add_argument("--metric", action="append", dest="metrics", metavar="SPEC",
-                   help="metric spec name[:key=value[:key=value]], repeatable (default: pass_at_k, distinct_n, "
-                   "token_entropy); see `creval metrics`")
+                   help="metric spec name[:key=value[:key=value]], repeatable (default: pass_at_k, maj_at_k, "
+                   "distinct_n, self_bleu, compression_ratio, ast_diversity, token_entropy); see `creval metrics`")
     p.add_argument("--n", type=int, default=8, help="samples per prompt (default 8)")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature; 0 is greedy (default 1.0)")
     p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (default 1.0)")
@@ -42,6 +42,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", help="hf: float32 | bfloat16 | float16 (default float32)")
     p.add_argument("--device", help="hf: cpu | cuda | cuda:N (default: cuda if available)")
     p.add_argument("--batch-size", type=int, help="hf: sequences per forward batch (default 64)")
+    p.add_argument("--hidden-states", action="store_true",
+                   help="hf: also store each response's hidden-state effective rank (metric effective_rank)")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
 
@@ -55,7 +57,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     config = GenerationConfig(n=args.n, temperature=args.temperature, top_p=args.top_p,
                               max_new_tokens=args.max_new_tokens, seed=args.seed, stop=tuple(args.stop))
-    options = {"dtype": args.dtype, "device": args.device, "batch_size": args.batch_size}
+    options = {"dtype": args.dtype, "device": args.device, "batch_size": args.batch_size,
+               "hidden_states": True if args.hidden_states else None}
     result = run(args.model, args.tasks, config, backend=args.backend,
                  backend_options={k: v for k, v in options.items() if v is not None}, metrics=args.metrics,
                  out=args.out, force=args.force, progress=not args.no_progress and sys.stderr.isatty())
@@ -82,12 +85,13 @@ def _cmd_list(kind: str, args: argparse.Namespace) -> int:
     if args.json:
         print(to_json(rows))
         return 0
-    table = Table(title=f"registered {kind}", title_justify="left")
-    for col in ("name", "family" if kind == "tasks" else "applies to", "description", "target"):
+    table = Table(title=f"registered {kind} (--json for their import targets)", title_justify="left")
+    for col in ("name", "family" if kind == "tasks" else "applies to", "description"):
         table.add_column(col)
     for r in rows:
-        scope = r["family"] if kind == "tasks" else ", ".join(r["families"] or [])
-        table.add_row(r["name"], scope or "", r["description"], r["target"])
+        families = r["families"] or []
+        scope = r["family"] if kind == "tasks" else ("all" if len(families) == 3 else ", ".join(families))
+        table.add_row(r["name"], scope or "", r["description"])
     Console().print(table)
     return 0
 

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..records import CellResult, RunResult
@@ -24,7 +25,10 @@ def cell_table(cell: CellResult, config_n: int) -> Table:
     table.add_column("95% CI", justify="right")
     table.add_column("prompts", justify="right")
     for s in cell.summaries:
-        table.add_row(s.statistic, _num(s.mean), f"[{_num(s.ci_low)}, {_num(s.ci_high)}]", str(s.n_prompts))
+        if s.note:
+            table.add_row(s.statistic, "n/a", escape(s.note), "0")
+        else:
+            table.add_row(s.statistic, _num(s.mean), f"[{_num(s.ci_low)}, {_num(s.ci_high)}]", str(s.n_prompts))
     return table
 
 

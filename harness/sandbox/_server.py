@@ -8,9 +8,12 @@ same clean state. Without bubblewrap it runs one job and kills only the child's 
 Protocol on stdin/stdout, one JSON line each: job -> ``{"forked": pid}`` -> the token line ->
 ``{"code", "report", "stdout", "stderr"}``. The token is sent only after the fork, so the child's
 memory never holds it until the child reads it from its own pipe, and the child reports
-``done <token> <return types>`` only after the solution and every test returned normally.
+``done <token> <behaviour digest> <return types>`` only after the solution and every test returned
+normally (the digest hashes the entry point's return values in call order: two programs that behave
+alike on the tests get the same digest).
 """
 import builtins
+import hashlib
 import json
 import os
 import resource
@@ -40,7 +43,7 @@ def _limits(job):
 
 
 def _child(job, token_r, report_w, out_fd, err_fd, drop,
-           _write=os.write, _exec=exec, _compile=compile, _dumps=json.dumps, _builtins=builtins.__dict__, _name=_type_name):
+           _write=os.write, _exec=exec, _compile=compile, _dumps=json.dumps, _builtins=builtins.__dict__, _name=_type_name, _repr=repr, _sha=hashlib.sha256):
     """The forked child: limits, leave root, then the solution and the tests. Never returns.
 
     The functions it needs after the solution ran are bound as defaults, i.e. local to this frame: a
@@ -69,6 +72,7 @@ def _child(job, token_r, report_w, out_fd, err_fd, drop,
         _builtins.clear()
         _builtins.update(pristine)
         seen = []
+        behaviour = _sha()  # the entry point's return values in call order: equal programs, equal digests
         entry = job.get("entry_point")
         if entry and callable(namespace.get(entry)):
             func = namespace[entry]
@@ -76,11 +80,16 @@ def _child(job, token_r, report_w, out_fd, err_fd, drop,
             def recording(*args, **kwargs):
                 result = func(*args, **kwargs)
                 seen.append(_name(result))
+                try:
+                    shown = _repr(result)[:1000]
+                except BaseException:
+                    shown = "<unrepresentable>"
+                behaviour.update(shown.encode("utf-8", "replace") + b"\0")
                 return result
 
             namespace[entry] = recording
         _exec(_compile(job["tests"], "tests.py", "exec"), namespace)
-        _write(report_w, f"done {token} {_dumps(sorted(set(seen)))}\n".encode())
+        _write(report_w, f"done {token} {behaviour.hexdigest()[:16]} {_dumps(sorted(set(seen)))}\n".encode())
         code = 0
     except SystemExit as exc:  # an early exit is never a pass: no "done" was written
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

@@ -1,0 +1,74 @@
+"""Every registered metric: identical samples score least diverse, disjoint ones most; empty, single,
+non-ASCII and unparsable samples give defined values (a number or NaN), never an exception."""
+import math
+
+import pytest
+
+from creval import registry
+from creval.metric import CellInfo
+from creval.records import Generation, GenerationConfig, Grade, Prompt
+
+# +1: higher means more diverse; -1: higher means more alike
+DIRECTION = {
+    "distinct-1": 1, "distinct-2": 1, "distinct-1-li": 1, "distinct-2-li": 1, "ead-1": 1, "ead-2": 1,
+    "self-bleu": -1, "ngram-diversity": 1, "compression-ratio": -1, "homogenization-rougel": -1,
+    "self-repetition": -1, "pos-compression-ratio": -1, "pos-distinct-2": 1, "pos-distinct-3": 1,
+    "ast-distinct-2": 1, "ast-distinct-4": 1, "ast-distinct-subtrees": 1, "embedding-diversity": 1, "vendi": 1,
+    "distinct-k": 1, "semantic-entropy": 1,
+}
+SAME = "the quick brown fox jumps over the lazy dog near the river bank"
+APART = [SAME, "seven purple elephants quietly dance beneath silver moonlight tonight",
+         "quarterly revenue increased because customers bought many umbrellas",
+         "ancient libraries preserve fragile manuscripts written by forgotten monks"]
+CODE_SAME = "```python\ndef f(x):\n    return x + 1\n```"
+CODE_APART = [CODE_SAME, "```python\ndef f(xs):\n    out = []\n    for x in xs:\n        if x > 0:\n            out.append(x)\n    return out\n```",
+              "```python\nclass A:\n    def __init__(self):\n        self.v = {}\n```",
+              "```python\nimport math\nprint(math.sqrt(2) * [1, 2][0])\n```"]
+CONFIG = GenerationConfig(n=4)
+
+
+def metrics():
+    out = []
+    for name in registry.available("metrics"):
+        metric = registry.load("metrics", name)()
+        if metric.unavailable() is None:
+            out.append(metric)
+    return out
+
+
+def family_for(metric):
+    return "code" if metric.families == ("code",) else ("math" if "writing" not in metric.families else "writing")
+
+
+def score(metric, texts, family, answers=None):
+    gens = [Generation(t, (1,) * len(t.split()), (0.0,) * len(t.split()), (1.0,) * len(t.split()), "exact", "stop")
+            for t in texts]
+    grades = [Grade(True if family != "writing" else None, answer=(answers or texts)[i]) for i in range(len(texts))]
+    prompt = Prompt("p", "q")
+    metric.begin_cell(CellInfo(CONFIG, "t@1:x", family, "exact"), [(prompt, gens, grades)])
+    return metric.score(prompt, gens, grades)
+
+
+@pytest.mark.parametrize("metric", metrics(), ids=lambda m: m.name)
+def test_identical_samples_are_least_diverse_disjoint_most(metric):
+    family = family_for(metric)
+    same, apart = ([CODE_SAME] * 4, CODE_APART) if family == "code" else ([SAME] * 4, APART)
+    low, high = score(metric, same, family), score(metric, apart, family)
+    checked = 0
+    for stat, direction in DIRECTION.items():
+        if stat in low:
+            checked += 1
+            assert direction * (high[stat] - low[stat]) > 0, (stat, low[stat], high[stat])
+    if metric.name in ("distinct_n", "self_bleu", "homogenization", "embedding_diversity", "ast_diversity", "equivalence"):
+        assert checked, "a diversity metric must be checked here"
+
+
+@pytest.mark.parametrize("metric", metrics(), ids=lambda m: m.name)
+@pytest.mark.parametrize("texts", [["", "", ""], ["only one sample"], ["日本語のテキストです", "émigré café naïve", "🙂 🙃 🙂"],
+                                   ["def broken(:", "```python\nx = (\n```"]], ids=["empty", "one", "non-ascii", "unparsable"])
+def test_edge_cases_give_defined_values(metric, texts):
+    family = family_for(metric)
+    out = score(metric, texts, family)
+    assert set(out) == set(metric.statistics(GenerationConfig(n=len(texts)))) or metric.name in ("pass_at_k", "mean_at_k",
+                                                                                                  "maj_at_k", "g_pass_at_k")
+    assert all(isinstance(v, float) and (math.isfinite(v) or math.isnan(v)) for v in out.values()), out
