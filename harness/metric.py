@@ -51,6 +51,11 @@ class Metric:
     def score(self, prompt: Prompt, generations: Sequence[Generation], grades: Sequence[Grade]) -> Mapping[str, float]:
         raise NotImplementedError
 
+    def score_cell(self, items: Sequence[tuple[Prompt, Sequence[Generation], Sequence[Grade]]]) -> Mapping[str, float]:
+        """Statistics across all prompts of a cell, where the literature defines them that way (stored
+        with an empty prompt id, reported without an interval). None by default."""
+        return {}
+
     def fields(self, cell: CellInfo) -> dict[str, str]:
         """The metric's own signature fields, in order (tokenizer, casing, estimator ...)."""
         return {}

@@ -23,6 +23,7 @@ Tick = Callable[[int], None]
 
 
 _CHUNK = 64
+CELL = ""  # the prompt id of statistics computed across all prompts of a cell
 
 
 def _grade_one(task: Task, prompt: Prompt, generation: Generation) -> Grade:
@@ -103,11 +104,18 @@ def evaluate_cell(
                 for p in task.prompt_set
                 for name, value in metric.score(p, generations[p.id], grades[p.id]).items()
             ]
+            stats += [PromptStatistic(CELL, name, float(value), metric.signature(name, cell))
+                      for name, value in metric.score_cell(items).items()]
             scores = scores_to_table(stats)
             store.write_derived(path, scores, {"metric": metric.name, "task": task.ref}, gen_id)
         for name in metric.statistics(config):
             sel = scores.filter(pc.equal(scores["statistic"], name))
-            mean, low, high, count = mean_ci(sel["value"].to_numpy(zero_copy_only=False))
+            values = sel["value"].to_numpy(zero_copy_only=False)
+            if sel.num_rows and set(sel["prompt_id"].to_pylist()) == {CELL}:  # one value for the whole cell
+                summaries.append(Summary(name, float(values[0]), float("nan"), float("nan"), len(items),
+                                         metric.signature(name, cell), "across prompts"))
+                continue
+            mean, low, high, count = mean_ci(values)
             summaries.append(Summary(name, mean, low, high, count, metric.signature(name, cell)))
 
     finish = table["finish_reason"].to_pylist()

@@ -4,7 +4,10 @@ Models", arXiv 1510.03055), over the k samples of one prompt, in two variants na
 * ``distinct-N``: unique word N-grams / total word N-grams, pooled over the samples (the common
   multi-sample reading; 1.0 when no N-gram repeats);
 * ``distinct-N-li``: unique word N-grams / total words, Li et al.'s own normalisation ("divided by the
-  total number of generated tokens").
+  total number of generated tokens");
+* ``distinct-N-corpus``: across prompts, as Li et al. report it: unique / total N-grams over every
+  sample of every prompt of the cell (one value per cell: a model that answers every prompt alike
+  scores low here even when each prompt's samples differ).
 
 Tokens are lower-cased whitespace-separated words (signature ``tok:ws|case:lc``); N-grams do not cross
 sample boundaries. No N-gram (or no word) at all gives NaN.
@@ -46,7 +49,11 @@ class DistinctN(TextMetric):
     n: tuple[int, ...] = (1, 2)
 
     def statistics(self, config: GenerationConfig) -> list[str]:
-        return [s for n in self.n for s in (f"distinct-{n}", f"distinct-{n}-li")]
+        return [s for n in self.n for s in (f"distinct-{n}", f"distinct-{n}-li", f"distinct-{n}-corpus")]
+
+    def score_cell(self, items: Sequence[tuple[Prompt, Sequence[Generation], Sequence[Grade]]]) -> dict[str, float]:
+        texts = [t for _, gens, grades in items for t in self.texts(gens, grades)]
+        return {f"distinct-{n}-corpus": distinct_n(texts, n) for n in self.n}
 
     def text_fields(self) -> dict[str, str]:
         return {"tok": "ws", "case": "lc"}

@@ -46,7 +46,7 @@ def score(metric, texts, family, answers=None):
     grades = [Grade(True if family != "writing" else None, answer=(answers or texts)[i]) for i in range(len(texts))]
     prompt = Prompt("p", "q")
     metric.begin_cell(CellInfo(CONFIG, "t@1:x", family, "exact"), [(prompt, gens, grades)])
-    return metric.score(prompt, gens, grades)
+    return {**metric.score(prompt, gens, grades), **metric.score_cell([(prompt, gens, grades)])}
 
 
 @pytest.mark.parametrize("metric", metrics(), ids=lambda m: m.name)

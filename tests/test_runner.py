@@ -37,7 +37,8 @@ def test_run_stores_cells_and_rerun_reads_them_back(tiny_ckpt, tmp_path, count_g
 
     writing = next(c for c in first.cells if c.task == "mini_writing")
     assert {s.statistic for s in writing.summaries} == {
-        "distinct-1", "distinct-1-li", "distinct-2", "distinct-2-li", "self-bleu", "compression-ratio",
+        "distinct-1", "distinct-1-li", "distinct-1-corpus", "distinct-2", "distinct-2-li", "distinct-2-corpus",
+        "self-bleu", "compression-ratio",
         "token_entropy", "token_entropy_tokw"}
     math_cell = first.cells[0]
     assert [s.statistic for s in math_cell.summaries][:2] == ["pass@1", "pass@2"]
@@ -88,3 +89,15 @@ def test_a_third_party_task_registers_without_forking(tiny_ckpt, tmp_path, monke
     )
     result = creval.run(str(tiny_ckpt), ["plugin_echo"], CONFIG, out=str(tmp_path / "r"))
     assert result.cells[0].task == "plugin_echo" and result.cells[0].n_samples == 2
+
+
+def test_statistics_across_prompts_are_stored_once_per_cell(tiny_ckpt, tmp_path):
+    from creval.metrics.distinct_n import distinct_n
+
+    result = creval.run(str(tiny_ckpt), ["mini_writing"], CONFIG, out=str(tmp_path), metrics=["distinct_n:n=2"])
+    cell = result.cells[0]
+    corpus = next(s for s in cell.summaries if s.statistic == "distinct-2-corpus")
+    frame = pd.read_parquet(tmp_path / "cells" / cell.cell_key / "generations.parquet")
+    assert corpus.mean == pytest.approx(distinct_n(list(frame["text"]), 2)) and corpus.note == "across prompts"
+    per_prompt = next(s for s in cell.summaries if s.statistic == "distinct-2")
+    assert corpus.mean <= per_prompt.mean + 1e-9 and corpus.n_prompts == 20

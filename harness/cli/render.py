@@ -25,7 +25,9 @@ def cell_table(cell: CellResult, config_n: int) -> Table:
     table.add_column("95% CI", justify="right")
     table.add_column("prompts", justify="right")
     for s in cell.summaries:
-        if s.note:
+        if s.note == "across prompts":
+            table.add_row(s.statistic, _num(s.mean), "(across prompts)", str(s.n_prompts))
+        elif s.note:
             table.add_row(s.statistic, "n/a", escape(s.note), "0")
         else:
             table.add_row(s.statistic, _num(s.mean), f"[{_num(s.ci_low)}, {_num(s.ci_high)}]", str(s.n_prompts))
