@@ -10,7 +10,12 @@ ways, side by side in one run:
 * creval:        ``HFBackend.generate`` (per-sample seeds, exact entropies, log-probs, finish reasons),
                  and ``creval.run`` end to end (adds model loading, fingerprint, scoring, the Parquet store).
 
-Usage: python benchmarks/bench_generation.py [--layers 4] [--width 256] [--n 8] [--max-new-tokens 64]
+With ``--backend vllm`` (in an environment with vLLM, e.g. ``.tox/vllm``) the same comparison for
+the vLLM engine: ``LLM.generate`` directly (same prompts as token ids, same n, top-20 log-probabilities,
+per-request seeds), creval's ``VLLMBackend.generate`` (adds entropy estimates with bounds and the
+text decoding) and ``creval.run`` end to end (one engine load each, excluded from the first two).
+
+Usage: python benchmarks/bench_generation.py [--backend hf|vllm] [--layers 4] [--width 256] [--n 8] [--max-new-tokens 64]
 """
 from __future__ import annotations
 
@@ -52,7 +57,10 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--backend", choices=("hf", "vllm"), default="hf")
     args = parser.parse_args()
+    if args.backend == "vllm":
+        return bench_vllm(args)
 
     import creval
     from creval.backends.hf import HFBackend
@@ -110,6 +118,59 @@ def main() -> None:
     print(f"{'':28}{'seconds':>9}{'tokens/s':>11}{'vs raw':>9}")
     for name, seconds in rows.items():
         print(f"{name:28}{seconds:9.3f}{tokens / seconds:11.0f}{seconds / base:8.2f}x")
+
+
+def bench_vllm(args: argparse.Namespace) -> None:
+    import creval
+    from creval.backends import sample_seed
+    from creval.backends.vllm import VLLMBackend
+    from creval.records import GenerationConfig
+    from creval.tasks.mini_writing import MiniWriting
+    from vllm import SamplingParams
+
+    tmp = Path(tempfile.mkdtemp(prefix="creval-bench-"))
+    ckpt = build(tmp, args.layers, args.width)
+    prompts = MiniWriting().prompt_set
+    config = GenerationConfig(n=args.n, max_new_tokens=args.max_new_tokens, temperature=1.0)
+    options = {"dtype": "float32", "enforce_eager": True, "max_model_len": 1024}
+    backend = VLLMBackend.load(ckpt, options)
+    tok = backend.tokenizer
+    inputs = [{"prompt_token_ids": tok(backend_text, add_special_tokens=False)["input_ids"]}
+              for backend_text in (tok.apply_chat_template([{"role": "user", "content": p.text}], tokenize=False,
+                                                           add_generation_prompt=True) for p in prompts)]
+    params = [SamplingParams(n=args.n, seed=sample_seed(0, p.id, 0), temperature=1.0, max_tokens=args.max_new_tokens,
+                             logprobs=20, ignore_eos=True) for p in prompts]
+    rows = {
+        "raw LLM.generate (warm)": best_of(lambda: backend.llm.generate(inputs, params, use_tqdm=False), args.repeats),
+        # creval's calls do not ignore eos; the benchmark checkpoint has none, so lengths are the same
+        "creval VLLMBackend.generate (warm)": best_of(lambda: backend.generate(prompts, config), args.repeats),
+    }
+    backend.close()
+
+    def raw_cold() -> None:
+        from vllm import LLM
+
+        llm = LLM(model=str(ckpt), dtype="float32", enforce_eager=True, max_model_len=1024, seed=0,
+                  enable_chunked_prefill=False, logprobs_mode="processed_logprobs")
+        llm.generate(inputs, params, use_tqdm=False)
+        del llm
+        import gc
+
+        gc.collect()
+
+    counter = iter(range(10**6))
+    rows["raw LLM() + generate"] = best_of(raw_cold, 1)
+    rows["creval.run end to end"] = best_of(lambda: creval.run(
+        str(ckpt), ["mini_writing"], GenerationConfig(n=args.n, max_new_tokens=args.max_new_tokens, seed=next(counter)),
+        backend="vllm", backend_options=options, out=str(tmp / "results"), metrics=["token_entropy"]), 1)
+    tokens = len(prompts) * args.n * args.max_new_tokens
+    base = rows["raw LLM.generate (warm)"]
+    print(f"vLLM: {len(prompts)} prompts x n={args.n} x {args.max_new_tokens} tokens; GPT-2 {args.layers} x {args.width}")
+    print(f"{'':36}{'seconds':>9}{'tokens/s':>11}{'vs raw':>9}")
+    for name, seconds in rows.items():
+        if name == "raw LLM() + generate":
+            base = seconds
+        print(f"{name:36}{seconds:9.3f}{tokens / seconds:11.0f}{seconds / base:8.2f}x")
 
 
 if __name__ == "__main__":

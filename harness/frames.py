@@ -21,6 +21,8 @@ GENERATIONS_SCHEMA = pa.schema(
         ("finish_reason", pa.string()),
         ("n_tokens", pa.int32()),
         ("hidden_erank", pa.float64()),
+        ("token_entropy_lo", pa.list_(pa.float32())),
+        ("token_entropy_hi", pa.list_(pa.float32())),
     ]
 )
 GRADES_SCHEMA = pa.schema(
@@ -53,6 +55,8 @@ def generations_to_table(prompts: Sequence[Prompt], generations: Sequence[Sequen
             "finish_reason": g.finish_reason,
             "n_tokens": len(g.token_ids),
             "hidden_erank": g.hidden_erank,
+            "token_entropy_lo": None if g.token_entropy_lo is None else list(g.token_entropy_lo),
+            "token_entropy_hi": None if g.token_entropy_hi is None else list(g.token_entropy_hi),
         }
         for p, gens in zip(prompts, generations, strict=True)
         for j, g in enumerate(gens)
@@ -79,6 +83,8 @@ def _generation(row: dict) -> Generation:
         finish_reason=row["finish_reason"],
         seed=row["seed"],
         hidden_erank=row.get("hidden_erank"),
+        token_entropy_lo=None if row.get("token_entropy_lo") is None else tuple(row["token_entropy_lo"]),
+        token_entropy_hi=None if row.get("token_entropy_hi") is None else tuple(row["token_entropy_hi"]),
     )
 
 

@@ -49,6 +49,9 @@ class Generation:
     finish_reason: FinishReason
     seed: int | None = None
     hidden_erank: float | None = None  # effective rank of the response's last-layer hidden states
+    #: bounds on each token's exact entropy where ``token_entropy`` is an estimate (top-K backends)
+    token_entropy_lo: tuple[float, ...] | None = None
+    token_entropy_hi: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)

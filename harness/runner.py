@@ -16,11 +16,10 @@ from typing import Any, Mapping, Sequence
 from tqdm import tqdm
 
 from . import registry
-from .checkpoints import fingerprint, resolve_checkpoint
 from .errors import CrevalError
 from .frames import generations_to_table
 from .metric import Metric, parse_metric_spec
-from .records import GenerationConfig, RunResult
+from .records import CellResult, GenerationConfig, RunResult
 from .scoring import evaluate_cell
 from .specs import build, split_spec
 from .store import Store, cell_key
@@ -91,8 +90,8 @@ def run(
         metric.prepare(config)
     backend_cls = registry.load("backends", backend)
     backend_sig = backend_cls.signature(options)
-    ckpt = resolve_checkpoint(model)
-    fp = fingerprint(ckpt)
+    source = backend_cls.resolve(model, options)
+    fp = source.fingerprint
 
     for task in task_objs:
         task.prompt_set  # load every task's data now: a missing dataset fails before anything is written
@@ -100,30 +99,38 @@ def run(
     store = Store(out)
     keys = {t.label: cell_key(fp, t.prompts_hash, configs[t.label].hash(), backend_sig) for t in task_objs}
     todo = {t.label for t in task_objs if force or not store.has_generations(keys[t.label])}
-    engine = backend_cls.load(ckpt, options) if todo else None  # a load failure still writes nothing
+    engine = backend_cls.load(source, options) if todo else None  # a load failure still writes nothing
 
-    cells = []
-    for task in task_objs:
-        key, task_config = keys[task.label], configs[task.label]
-        if task.label in todo:
-            assert engine is not None
-            with tqdm(total=len(task.prompt_set), desc=f"{task.label}: generate", unit="prompt",
-                      disable=not progress, file=sys.stderr, leave=False) as bar:
-                started = time.perf_counter()
-                gens = engine.generate(task.prompt_set, task_config, progress=bar.update)
-                seconds = time.perf_counter() - started
-            meta = {
-                "model": model, "checkpoint": str(ckpt), "fingerprint": fp,
-                "task": {"name": task.name, "label": task.label, "version": task.version, "family": task.family,
-                         "prompts_hash": task.prompts_hash, "task_hash": task.task_hash},
-                "config": task_config.to_dict(), "backend": backend, "backend_signature": backend_sig,
-                "entropy_kind": engine.entropy_kind, "generation_seconds": round(seconds, 3),
-                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "versions": library_versions(),
-            }
-            store.write_generations(key, generations_to_table(task.prompt_set, gens), meta)
-        with tqdm(total=len(task.prompt_set) * config.n, desc=f"{task.label}: grade", unit="sample",
+    provenance = {"model": model, "checkpoint": source.location, "fingerprint": fp, "backend": backend,
+                  "backend_signature": backend_sig}
+    try:
+        cells = [_evaluate(task, engine if task.label in todo else None, store, keys[task.label], configs[task.label],
+                           metric_objs, provenance, force=force, progress=progress) for task in task_objs]
+    finally:
+        if engine is not None and hasattr(engine, "close"):
+            engine.close()
+    return RunResult(model=model, fingerprint=fp, backend=backend_sig, config=config, cells=tuple(cells),
+                     results_dir=str(store.root))
+
+
+def _evaluate(task: Task, engine: Any, store: Store, key: str, config: GenerationConfig, metrics: Sequence[Metric],
+              provenance: Mapping[str, Any], *, force: bool, progress: bool) -> CellResult:
+    """One cell: generated and stored first when ``engine`` is given (missing or forced), then graded
+    and scored from the store."""
+    if engine is not None:
+        with tqdm(total=len(task.prompt_set), desc=f"{task.label}: generate", unit="prompt",
                   disable=not progress, file=sys.stderr, leave=False) as bar:
-            cells.append(evaluate_cell(store, key, task, metric_objs, task_config,
-                                       cached=task.label not in todo, force=force, tick=bar.update))
-    return RunResult(model=model, fingerprint=fp, backend=backend_sig, config=config, cells=tuple(cells), results_dir=str(store.root))
+            started = time.perf_counter()
+            gens = engine.generate(task.prompt_set, config, progress=bar.update)
+            seconds = time.perf_counter() - started
+        meta = {
+            **provenance,
+            "task": {"name": task.name, "label": task.label, "version": task.version, "family": task.family,
+                     "prompts_hash": task.prompts_hash, "task_hash": task.task_hash},
+            "config": config.to_dict(), "entropy_kind": engine.entropy_kind, "generation_seconds": round(seconds, 3),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "versions": library_versions(),
+        }
+        store.write_generations(key, generations_to_table(task.prompt_set, gens), meta)
+    with tqdm(total=len(task.prompt_set) * config.n, desc=f"{task.label}: grade", unit="sample",
+              disable=not progress, file=sys.stderr, leave=False) as bar:
+        return evaluate_cell(store, key, task, metrics, config, cached=engine is None, force=force, tick=bar.update)

@@ -71,7 +71,7 @@ def test_listings(capsys):
     code, out, _ = run_cli(capsys, "metrics")
     assert code == 0 and "pass_at_k" in out and "distinct_n" in out and "token_entropy" in out
     code, out, _ = run_cli(capsys, "backends", "--json")
-    assert [r["name"] for r in json.loads(out)] == ["hf"]
+    assert [r["name"] for r in json.loads(out)] == ["hf", "openai", "replay", "vllm"]
 
 
 def test_console_script_help_and_error_exit(tmp_path):

