@@ -23,6 +23,8 @@ GENERATIONS_SCHEMA = pa.schema(
         ("hidden_erank", pa.float64()),
         ("token_entropy_lo", pa.list_(pa.float32())),
         ("token_entropy_hi", pa.list_(pa.float32())),
+        ("top_logprobs", pa.list_(pa.list_(pa.float32()))),
+        ("top_token_ids", pa.list_(pa.list_(pa.int32()))),
     ]
 )
 GRADES_SCHEMA = pa.schema(
@@ -57,6 +59,8 @@ def generations_to_table(prompts: Sequence[Prompt], generations: Sequence[Sequen
             "hidden_erank": g.hidden_erank,
             "token_entropy_lo": None if g.token_entropy_lo is None else list(g.token_entropy_lo),
             "token_entropy_hi": None if g.token_entropy_hi is None else list(g.token_entropy_hi),
+            "top_logprobs": None if g.top_logprobs is None else [list(x) for x in g.top_logprobs],
+            "top_token_ids": None if g.top_token_ids is None else [list(x) for x in g.top_token_ids],
         }
         for p, gens in zip(prompts, generations, strict=True)
         for j, g in enumerate(gens)
@@ -85,6 +89,8 @@ def _generation(row: dict) -> Generation:
         hidden_erank=row.get("hidden_erank"),
         token_entropy_lo=None if row.get("token_entropy_lo") is None else tuple(row["token_entropy_lo"]),
         token_entropy_hi=None if row.get("token_entropy_hi") is None else tuple(row["token_entropy_hi"]),
+        top_logprobs=None if row.get("top_logprobs") is None else tuple(tuple(x) for x in row["top_logprobs"]),
+        top_token_ids=None if row.get("top_token_ids") is None else tuple(tuple(x) for x in row["top_token_ids"]),
     )
 
 

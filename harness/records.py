@@ -52,6 +52,9 @@ class Generation:
     #: bounds on each token's exact entropy where ``token_entropy`` is an estimate (top-K backends)
     token_entropy_lo: tuple[float, ...] | None = None
     token_entropy_hi: tuple[float, ...] | None = None
+    #: per step, the top-K log-probabilities (and token ids, where the backend gives them), most likely first
+    top_logprobs: tuple[tuple[float, ...], ...] | None = None
+    top_token_ids: tuple[tuple[int, ...], ...] | None = None
 
 
 @dataclass(frozen=True)

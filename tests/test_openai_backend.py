@@ -37,6 +37,7 @@ def test_chat_and_completions_are_parsed_with_entropy_bounds(server):
         assert len(samples) == 3 and samples[1].text == "sample 1 answer \\boxed{1}"
         g = samples[1]
         assert g.entropy_kind == "topk-renorm:K=5" and len(g.token_entropy) == 4
+        assert len(g.top_logprobs) == 4 and all(len(t) == 5 for t in g.top_logprobs)
         assert all(lo <= EXACT_ENTROPY <= hi for lo, hi in zip(g.token_entropy_lo, g.token_entropy_hi))
     assert out[0][0].finish_reason == "length" and out[0][1].finish_reason == "stop"
 

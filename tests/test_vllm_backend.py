@@ -67,7 +67,9 @@ def test_topk_entropy_is_within_its_bounds_of_the_exact_entropy(engine, sharp):
         text, special = hf.render(prompt)
         ids = hf.tokenizer(text, add_special_tokens=special)["input_ids"]
         for g in samples:
-            assert g.entropy_kind == "topk-renorm:K=20"
+            assert g.entropy_kind == "topk-renorm:K=20" and len(g.top_logprobs) == len(g.token_ids)
+            assert all(len(t) == 20 and list(t) == sorted(t, reverse=True) for t in g.top_logprobs)
+            assert all(len(t) == 20 for t in g.top_token_ids)
             with torch.no_grad():
                 logits = hf.model(torch.tensor([ids + list(g.token_ids)])).logits[0, len(ids) - 1 : -1] / T
             logp = torch.log_softmax(logits.float(), -1)

@@ -155,6 +155,7 @@ class OpenAIBackend:
             finish_reason="length" if choice.get("finish_reason") == "length" else "stop", seed=seed,
             token_entropy_lo=tuple(b[1] for b in bounds) if bounds else None,
             token_entropy_hi=tuple(b[2] for b in bounds) if bounds else None,
+            top_logprobs=tuple(tuple(sorted(t, reverse=True)) for t in tops) if bounds else None,
         )
 
 

@@ -104,11 +104,13 @@ class VLLMBackend:
 
     def _generation(self, out: Any, k: int, seed: int, stop: Sequence[str]) -> Generation:
         ids = tuple(out.token_ids)
-        chosen, bounds = [], []
+        chosen, bounds, top_lps, top_ids = [], [], [], []
         for tok, step in zip(ids, out.logprobs or []):
             chosen.append(float(step[tok].logprob))
-            top = [lp.logprob for lp in step.values() if lp.rank is not None and lp.rank <= k]
-            bounds.append(topk_entropy(top, self.vocab_size))
+            ranked = sorted((lp.rank, t, lp.logprob) for t, lp in step.items() if lp.rank is not None and lp.rank <= k)
+            top_lps.append(tuple(float(lp) for _, _, lp in ranked))
+            top_ids.append(tuple(int(t) for _, t, _ in ranked))
+            bounds.append(topk_entropy(top_lps[-1], self.vocab_size))
         has = bool(k and bounds)
         return Generation(
             text=decode(self.tokenizer, ids, {self.tokenizer.eos_token_id}, stop), token_ids=ids, chosen_logprobs=tuple(chosen),
@@ -117,6 +119,7 @@ class VLLMBackend:
             finish_reason="length" if out.finish_reason == "length" else "stop", seed=seed,
             token_entropy_lo=tuple(b[1] for b in bounds) if has else None,
             token_entropy_hi=tuple(b[2] for b in bounds) if has else None,
+            top_logprobs=tuple(top_lps) if has else None, top_token_ids=tuple(top_ids) if has else None,
         )
 
     def close(self) -> None:
