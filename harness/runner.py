@@ -55,6 +55,11 @@ def load_metrics(specs: Sequence[str]) -> list[Metric]:
     return metrics
 
 
+def task_config(config: GenerationConfig, task: Task) -> GenerationConfig:
+    """The run's config with the task's own stop strings added: what the task's cell is generated with."""
+    return dataclasses.replace(config, stop=tuple(dict.fromkeys(config.stop + task.stop)))
+
+
 def library_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for lib in ("creval", "torch", "transformers", "tokenizers", "math-verify", "numpy", "pyarrow"):
@@ -95,7 +100,7 @@ def run(
 
     for task in task_objs:
         task.prompt_set  # load every task's data now: a missing dataset fails before anything is written
-    configs = {t.label: dataclasses.replace(config, stop=tuple(dict.fromkeys(config.stop + t.stop))) for t in task_objs}
+    configs = {t.label: task_config(config, t) for t in task_objs}
     store = Store(out)
     keys = {t.label: cell_key(fp, t.prompts_hash, configs[t.label].hash(), backend_sig) for t in task_objs}
     todo = {t.label for t in task_objs if force or not store.has_generations(keys[t.label])}

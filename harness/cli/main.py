@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import CrevalError
-from . import audit_cmd
+from . import audit_cmd, sweep_cmd
 
 EXAMPLES = """examples:
   creval demo                                   tiny trajectory, offline, a few minutes on 2 CPU cores
@@ -15,6 +15,7 @@ EXAMPLES = """examples:
   creval run --model ./ckpt --tasks mini_math --n 16 --metric pass_at_k:k=1,4,16 --json
   creval run --model ./ckpt --tasks gsm8k:data=test.jsonl:limit=100,humaneval,my_task.yaml
   creval audit-grader --task gsm8k:data=test.jsonl --generations results/cells/<key>
+  creval sweep sweep.yaml [--dry-run | --watch]   then   creval status sweep.yaml
 """
 
 
@@ -145,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="creval-demo", help="working directory (default ./creval-demo)")
     d.add_argument("--quick", action="store_true", help="two checkpoints, fewer samples (for tests)")
     audit_cmd.add_parser(sub)
+    sweep_cmd.add_parsers(sub)
     return parser
 
 
@@ -157,6 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_list(args.command, args)
         if args.command == "audit-grader":
             return audit_cmd.run(args)
+        if args.command == "sweep":
+            return sweep_cmd.run_sweep(args)
+        if args.command == "status":
+            return sweep_cmd.run_status(args)
         return _cmd_demo(args)
     except CrevalError as exc:
         print(f"creval: error: {exc}", file=sys.stderr)

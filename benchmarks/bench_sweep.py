@@ -1,0 +1,52 @@
+"""A no-op re-run of a completed sweep: 2 schedules x 5 checkpoints x 3 tasks, every cell already in
+the store. Prints the time of ``creval sweep MANIFEST`` (a fresh process, as nightly CI runs it) next to
+the interpreter start it cannot avoid (``python -c "import creval.cli.main"``), and the difference:
+what the sweep itself costs when there is nothing to do (target: under 2 s).
+
+Usage: python benchmarks/bench_sweep.py
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def timed(cmd: list[str], repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    from creval.tiny import build_checkpoint, sharpen
+
+    root = Path(tempfile.mkdtemp(prefix="creval-bench-sweep-"))
+    base = build_checkpoint(root / "base")
+    lines = ["tasks: [mini_math, mini_code, mini_writing]", "metrics: [distinct_n, token_entropy]",
+             "generation: {n: 2, max_new_tokens: 4}", f"results: {root / 'results'}", "schedules:"]
+    for schedule in ("joint", "staged"):
+        lines.append(f"  {schedule}:\n    checkpoints:")
+        for step in range(5):
+            path = sharpen(base, root / schedule / f"step-{step}", 1.0 + step + (schedule == "staged"))
+            lines.append(f"      - {{path: {path}, step: {step * 100}}}")
+    manifest = root / "sweep.yaml"
+    manifest.write_text("\n".join(lines) + "\n")
+    exe = os.path.join(os.path.dirname(sys.executable), "creval")
+    subprocess.run([exe, "sweep", str(manifest)], check=True, stdout=subprocess.DEVNULL)  # fill the store
+    noop = timed([exe, "sweep", str(manifest)])
+    start = timed([sys.executable, "-c", "import creval.cli.main"])
+    print("2 schedules x 5 checkpoints x 3 tasks = 30 cells, all stored")
+    print(f"creval sweep (no-op):            {noop:6.2f} s")
+    print(f"interpreter + import creval:     {start:6.2f} s")
+    print(f"the sweep's own work:            {noop - start:6.2f} s (target < 2 s)")
+
+
+if __name__ == "__main__":
+    main()
