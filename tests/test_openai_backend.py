@@ -28,7 +28,8 @@ def test_chat_and_completions_are_parsed_with_entropy_bounds(server):
     script, url = server
     prompts = [Prompt("c", "Say hi", system="Be brief."), Prompt("p", "2 + 2 =", style="completion")]
     out = backend(url, top_logprobs=5).generate(prompts, GenerationConfig(n=3, temperature=0.7, max_new_tokens=9, seed=1))
-    chat_req, completion_req = script.requests
+    chat_req = next(r for r in script.requests if "messages" in r)  # requests run concurrently: any order
+    completion_req = next(r for r in script.requests if "prompt" in r)
     assert chat_req["messages"][0] == {"role": "system", "content": "Be brief."} and chat_req["top_logprobs"] == 5
     assert chat_req["n"] == 3 and chat_req["max_tokens"] == 9 and chat_req["temperature"] == 0.7
     assert completion_req["prompt"] == "2 + 2 =" and completion_req["logprobs"] == 5
