@@ -14,7 +14,7 @@ schedules:
       - {path: ckpts/joint/step-100, step: 100}
   structured-first:
     discover: ckpts/sf/                   # ... or discovered: checkpoint-N/, global_step_N/, step_N/
-    stages: [{name: structured, until: 400}, {name: creative}]   # stage of each step
+    stages: [{name: structured, until: 400, families: [math, code]}, {name: creative, families: [writing]}]
 ```
 
 Discovery knows the layouts trainers write: Hugging Face Trainer / TRL ``checkpoint-N/``, verl
@@ -57,6 +57,7 @@ class Schedule:
     listed: list[Checkpoint] = field(default_factory=list)
     discover: Path | None = None
     stages: list[tuple[str, int | None]] = field(default_factory=list)
+    domains: dict[str, list[str]] = field(default_factory=dict)  # stage -> task families it trains
 
     def stage_of(self, step: int) -> str | None:
         for name, until in self.stages:
@@ -141,10 +142,14 @@ def _schedule(path: Path, base: Path, name: str, value: Any) -> Schedule:
         raise _fail(path, where, "give either checkpoints (a list) or discover (a folder)")
     schedule = Schedule(name)
     for i, stage in enumerate(spec.get("stages") or []):
-        stage = _check_keys(path, f"{where}.stages[{i}]", stage, {"name", "until"})
+        stage = _check_keys(path, f"{where}.stages[{i}]", stage, {"name", "until", "families"})
         if "name" not in stage:
             raise _fail(path, f"{where}.stages[{i}]", "missing key 'name'")
         schedule.stages.append((str(stage["name"]), stage.get("until")))
+        families = stage.get("families") or []
+        if not isinstance(families, list) or not set(families) <= {"math", "code", "writing"}:
+            raise _fail(path, f"{where}.stages[{i}].families", "expected a list of math, code, writing")
+        schedule.domains[str(stage["name"])] = families
     if "discover" in spec:
         folder = Path(str(spec["discover"]))
         schedule.discover = folder if folder.is_absolute() else base / folder

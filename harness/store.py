@@ -10,12 +10,14 @@ rescores a cell without regenerating it. Grades and scores record the ``generati
 generations they were computed from; after ``--force`` regenerates a cell, older ones no longer match
 and are recomputed. Each file's schema metadata (key ``creval``) holds its provenance as JSON.
 Files are written to a hidden temporary name and renamed into place, so a crash never leaves a
-partial file under a real name; readers ignore hidden files.
+partial file under a real name; readers ignore hidden files, and the next write into the same cell
+removes the temporary files of writers that were killed.
 """
 from __future__ import annotations
 
 import json
 import os
+import socket
 import uuid
 from pathlib import Path
 from typing import Any, Mapping
@@ -26,6 +28,22 @@ import pyarrow.parquet as pq
 from .hashing import stable_hash
 
 _META_KEY = b"creval"
+_HOST = socket.gethostname().replace(".", "-")
+
+
+def _remove_orphans(folder: Path) -> None:
+    """Delete temporary files left by a writer of this host that was killed mid-write (its process is
+    gone); a write that is still going on, or one from another host, is left alone."""
+    for tmp in folder.glob(".*.tmp"):
+        parts = tmp.name.split(".")
+        if len(parts) < 5 or parts[-4] != _HOST or not parts[-3].isdigit():
+            continue
+        try:
+            os.kill(int(parts[-3]), 0)
+        except ProcessLookupError:
+            tmp.unlink(missing_ok=True)
+        except PermissionError:
+            pass
 
 
 def cell_key(fingerprint: str, prompts_hash: str, config_hash: str, backend_signature: str) -> str:
@@ -84,8 +102,9 @@ class Store:
     @staticmethod
     def _write(path: Path, table: pa.Table, meta: Mapping[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_orphans(path.parent)
         table = table.replace_schema_metadata({_META_KEY: json.dumps(meta, sort_keys=True).encode()})
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        tmp = path.with_name(f".{path.name}.{_HOST}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
         try:
             pq.write_table(table, tmp)
             os.replace(tmp, path)

@@ -101,3 +101,24 @@ def test_statistics_across_prompts_are_stored_once_per_cell(tiny_ckpt, tmp_path)
     assert corpus.mean == pytest.approx(distinct_n(list(frame["text"]), 2)) and corpus.note == "across prompts"
     per_prompt = next(s for s in cell.summaries if s.statistic == "distinct-2")
     assert corpus.mean <= per_prompt.mean + 1e-9 and corpus.n_prompts == 20
+
+
+def test_temporary_files_of_a_killed_writer_are_removed_by_the_next_write(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+
+    store = Store(tmp_path)
+    cell = store.cell_dir("k")
+    cell.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = socket.gethostname().replace(".", "-")
+    orphan = cell / f".generations.parquet.{host}.{dead.stdout.strip()}.abc.tmp"
+    alive = cell / f".grades-x.parquet.{host}.{os.getpid()}.def.tmp"
+    orphan.write_bytes(b"half")
+    alive.write_bytes(b"in progress")
+    store.write_derived(store.scores_path("k", "s"), pa.table({"a": [1]}), {}, "gen")
+    assert not orphan.exists() and alive.exists()

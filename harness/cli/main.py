@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import CrevalError
-from . import audit_cmd, sweep_cmd
+from . import audit_cmd, board_cmd, sweep_cmd
 
 EXAMPLES = """examples:
   creval demo                                   tiny trajectory, offline, a few minutes on 2 CPU cores
@@ -147,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--quick", action="store_true", help="two checkpoints, fewer samples (for tests)")
     audit_cmd.add_parser(sub)
     sweep_cmd.add_parsers(sub)
+    board_cmd.add_parsers(sub)
     return parser
 
 
@@ -163,6 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return sweep_cmd.run_sweep(args)
         if args.command == "status":
             return sweep_cmd.run_status(args)
+        if args.command == "leaderboard":
+            return board_cmd.run_leaderboard(args)
+        if args.command == "compare":
+            return board_cmd.run_compare(args)
         return _cmd_demo(args)
     except CrevalError as exc:
         print(f"creval: error: {exc}", file=sys.stderr)
