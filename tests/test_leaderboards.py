@@ -140,3 +140,31 @@ def test_compare_exit_codes(tmp_path, capsys):
     assert main(["compare", str(base), str(tmp_path / "nope")]) == 2
     assert main(["compare", str(base), str(worse), "--max-drop", "pass@1"]) == 2
     assert main(["compare", str(base), str(worse), "--max-drop", "nonsense=1"]) == 2
+
+
+def test_best_checkpoint_ties_go_to_the_earlier_step_and_divergence_is_flagged(tmp_path):
+    from creval.leaderboards.best import Point, best_checkpoint, divergences, read_rewards
+
+    points = [Point(0, 0.40, 0.35, 0.45), Point(100, 0.60, 0.55, 0.66), Point(200, 0.62, 0.57, 0.67),
+              Point(300, 0.50, 0.45, 0.55)]
+    assert best_checkpoint(points).step == 100  # 0.60 is inside 200's interval [0.57, 0.67]: the earlier wins
+    assert best_checkpoint([Point(0, 0.1, 0.0, 0.2), Point(1, 0.9, 0.85, 0.95)]).step == 1
+    csv = tmp_path / "rewards.csv"
+    csv.write_text("Wall time,Step,Value\n" + "".join(f"0,{s},{0.1 * s / 100}\n" for s in range(0, 301, 10)))
+    rewards = read_rewards(csv)
+    assert rewards[:2] == [(0, 0.0), (10, 0.01)]
+    assert divergences(points, rewards, window=20) == [300]  # reward still rising, accuracy fell
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(CrevalError, match="no step column"):
+        read_rewards(tmp_path / "bad.csv")
+
+
+def test_best_command(swept, capsys):
+    root, manifest = swept
+    assert main(["best", "--results", str(root / "results"), "--manifest", str(manifest), "--metric", "distinct-2",
+                 "--task", "mini_writing", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [e["schedule"] for e in report] == ["joint", "staged"]
+    assert all(e["best_step"] in (0, 100, 200) and len(e["trajectory"]) == 3 for e in report)
+    assert main(["best", "--results", str(root / "results"), "--manifest", str(manifest), "--metric", "nope",
+                 "--task", "mini_writing"]) == 2

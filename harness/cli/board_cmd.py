@@ -16,6 +16,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--manifest", required=True, type=Path, help="the sweep manifest that names schedules and steps")
     b.add_argument("--out", required=True, type=Path, help="site directory to write")
     b.add_argument("--entropy-threshold", type=float, default=0.5, help="collapse step: entropy below this (nats)")
+    bs = sub.add_parser("best", help="the best checkpoint of each schedule on a held-out statistic",
+                        description="Per schedule, the best checkpoint on STATISTIC of TASK (ties within the best's 95% "
+                        "interval go to the earlier step), and with --rewards the steps where training reward rose "
+                        "while the statistic fell.")
+    bs.add_argument("--results", required=True, type=Path)
+    bs.add_argument("--manifest", required=True, type=Path)
+    bs.add_argument("--metric", required=True, help="a statistic, e.g. pass@1")
+    bs.add_argument("--task", required=True, help="the held-out task (its label)")
+    bs.add_argument("--rewards", type=Path, help="training reward CSV exported from wandb / TensorBoard")
+    bs.add_argument("--window", type=int, default=50, help="reward: mean over the last WINDOW steps (default 50)")
+    bs.add_argument("--json", action="store_true")
     c = sub.add_parser("compare", help="paired comparison of two runs, with regression gates for CI",
                        description="Compare CANDIDATE with BASELINE (results or cell directories) prompt by prompt. "
                        "Exit 0: no gate crossed; 1: a significant regression beyond a gate; 2: bad input.")
@@ -47,3 +58,45 @@ def run_compare(args: argparse.Namespace) -> int:
             fh.write(text)
     print(to_json([{**asdict(d), "crossed": d.crossed} for d in diffs]) if args.json else text, end="" if not args.json else "\n")
     return 1 if any(d.crossed for d in diffs) else 0
+
+
+def run_best(args: argparse.Namespace) -> int:
+    from creval.errors import CrevalError
+    from creval.leaderboards.best import Point, best_checkpoint, divergences, read_rewards
+    from creval.leaderboards.collect import read_results
+    from creval.manifest import load_manifest
+    from creval.sweep import plan
+
+    from .render import to_json
+
+    manifest = load_manifest(args.manifest)
+    cells = {c.key: c for c in read_results(args.results)}
+    rewards = read_rewards(args.rewards) if args.rewards else None
+    report = []
+    for schedule in manifest.schedules:
+        points = []
+        for p in plan(manifest):
+            if p.schedule == schedule.name and p.task == args.task and p.state == "done" and p.key in cells:
+                cell = cells[p.key]
+                if args.metric not in cell.values:
+                    raise CrevalError(f"{args.task} has no statistic {args.metric!r}; it has {sorted(cell.values)}")
+                points.append(Point(p.step, *cell.summary(args.metric)[:3]))
+        if not points:
+            continue
+        best = best_checkpoint(points)
+        entry = {"schedule": schedule.name, "best_step": best.step, "mean": best.mean, "ci_low": best.low, "ci_high": best.high,
+                 "trajectory": [vars(p) for p in sorted(points, key=lambda p: p.step)]}
+        if rewards is not None:
+            entry["reward_up_metric_down"] = divergences(points, rewards, args.window)
+        report.append(entry)
+    if not report:
+        raise CrevalError(f"no evaluated checkpoint has task {args.task!r} in {args.results}")
+    if args.json:
+        print(to_json(report))
+        return 0
+    for e in report:
+        line = f"{e['schedule']}: best step {e['best_step']}  {args.metric} {e['mean']:.3f} [{e['ci_low']:.3f}, {e['ci_high']:.3f}]"
+        if "reward_up_metric_down" in e and e["reward_up_metric_down"]:
+            line += f"  (training reward rose while {args.metric} fell at steps {e['reward_up_metric_down']})"
+        print(line)
+    return 0

@@ -168,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return board_cmd.run_leaderboard(args)
         if args.command == "compare":
             return board_cmd.run_compare(args)
+        if args.command == "best":
+            return board_cmd.run_best(args)
         return _cmd_demo(args)
     except CrevalError as exc:
         print(f"creval: error: {exc}", file=sys.stderr)
