@@ -1,65 +1,53 @@
-"""``creval demo``: a small trajectory of tiny real checkpoints, evaluated on the mini suite.
+"""``creval demo``: the testbed end to end, offline, on a CPU.
 
-Until the RL testbed exists, the trajectory is synthetic but real: one random-init GPT-2 with its own
-tokenizer (step 0), then copies whose output layer is sharpened by growing factors, as RL's
-sharpening would. Every checkpoint is loaded, sampled, graded, scored and stored through the same
-path as a user's; the printed trajectory shows entropy and diversity falling with it.
+Trains tiny policies with RL under three schedules (joint, structured-first, creative-first) from one
+shared warm-up, sweeps every checkpoint with the normal harness (toy math, toy code in the sandbox,
+toy creative writing), and builds the leaderboard site. Re-running finds the checkpoints and the
+cells already there and only rebuilds the site.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-from .records import GenerationConfig, RunResult
-from .runner import DEFAULT_TASKS, run
-from .tiny import build_checkpoint, sharpen
+from .manifest import load_manifest
+from .sweep import sweep
+from .testbed.experiment import run_experiment
+from .testbed.train import TrainConfig
 
-STEPS = {0: 1.0, 100: 2.0, 200: 4.0, 300: 8.0}
-QUICK_STEPS = {0: 1.0, 300: 8.0}
-
-
-@dataclass(frozen=True)
-class DemoPoint:
-    step: int
-    factor: float
-    result: RunResult
-
-    def value(self, task: str, statistic: str) -> float:
-        for cell in self.result.cells:
-            if cell.task == task:
-                for s in cell.summaries:
-                    if s.statistic == statistic:
-                        return s.mean
-        return float("nan")
+SCHEDULES = ("joint", "structured-first", "creative-first")
+FULL = TrainConfig(steps=60, every=20, warmup_steps=300)
+QUICK = TrainConfig(steps=10, every=5, warmup_steps=60)
 
 
-def build_trajectory(root: Path, steps: dict[int, float]) -> dict[int, Path]:
-    """Checkpoints ``root/step-N`` (built once; re-runs reuse them, so the store finds their cells)."""
-    base = root / "step-0"
-    if not (base / "model.safetensors").is_file():
-        build_checkpoint(base, seed=0)
-    paths = {}
-    for step, factor in steps.items():
-        path = root / f"step-{step}"
-        if not (path / "model.safetensors").is_file():
-            sharpen(base, path, factor)
-        paths[step] = path
-    return paths
+@dataclass
+class DemoResult:
+    manifest: Path
+    site: Path
+    board: dict[str, Any]
+    trained: bool
 
 
-def demo(
-    out: Path, *, quick: bool = False, progress: bool = False, on_point: Callable[[DemoPoint], None] | None = None
-) -> list[DemoPoint]:
-    steps = QUICK_STEPS if quick else STEPS
-    config = GenerationConfig(n=4 if not quick else 2, max_new_tokens=32 if not quick else 16, seed=0)
-    tasks = DEFAULT_TASKS if not quick else ("mini_math", "mini_writing")
-    paths = build_trajectory(out / "checkpoints", steps)
-    points = []
-    for step, path in paths.items():
-        result = run(str(path), tasks, config, out=str(out / "results"), progress=progress)
-        point = DemoPoint(step, steps[step], result)
-        points.append(point)
-        if on_point:
-            on_point(point)
-    return points
+def _trained(manifest: Path) -> bool:
+    if not manifest.is_file():
+        return False
+    m = load_manifest(manifest)
+    return all(len(s.checkpoints()) > 1 for s in m.schedules)
+
+
+def demo(out: Path, *, quick: bool = False, progress: bool = False, on_progress: Callable[[str], None] | None = None) -> DemoResult:
+    from .leaderboards.build import build
+
+    cfg = QUICK if quick else FULL
+    manifest = out / "sweep.yaml"
+    trained = not _trained(manifest)
+    if trained:
+        manifest = run_experiment(SCHEDULES, [0], out, cfg, n=4 if quick else 8, on_progress=on_progress)
+    if on_progress:
+        on_progress("sweeping every checkpoint (creval sweep)")
+    sweep(load_manifest(manifest), progress=progress)
+    if on_progress:
+        on_progress("building the leaderboard")
+    board = build(out / "results", manifest, out / "site", entropy_threshold=1.0, diversity="distinct-1")
+    return DemoResult(manifest, out / "site", board, trained)

@@ -37,7 +37,10 @@ def _mean(values: list[float]) -> float:
     return sum(vals) / len(vals) if vals else float("nan")
 
 
-def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: float = 0.5) -> dict[str, Any]:
+def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: float = 0.5,
+          diversity: str = DIVERSITY) -> dict[str, Any]:
+    """``diversity``: the writing statistic for creativity retention, backward transfer and the Pareto
+    front (distinct-2 by default; distinct-1 suits one-word answers)."""
     manifest = load_manifest(manifest_path)
     planned = [c for c in plan(manifest) if c.state == "done"]
     cells = {c.key: c for c in read_results(results) if c.key in {p.key for p in planned}}
@@ -61,7 +64,7 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
     steps = {s: sorted({r["step"] for r in rows if r["schedule"] == s}) for s in schedules}
 
     def domain_score(schedule: str, step: int, family: str) -> float:
-        stat = CORRECT if family in STRUCTURED else DIVERSITY
+        stat = CORRECT if family in STRUCTURED else diversity
         return _mean([value.get((schedule, step, t, stat), float("nan")) for t, f in families.items() if f == family])
 
     analysis: dict[str, Any] = {}
@@ -88,8 +91,8 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
                     t["entropy_law"] = {"a": fit.a, "b": fit.b, "ceiling": fit.ceiling, "r2": fit.r2, "points": fit.points}
                 except CrevalError as exc:
                     t["entropy_law"] = {"refused": str(exc)}
-            if family == "writing" and DIVERSITY in per and len(per[DIVERSITY]) > 1 and per[DIVERSITY][0][1]:
-                t["creativity_retention"] = per[DIVERSITY][-1][1] / per[DIVERSITY][0][1]
+            if family == "writing" and diversity in per and len(per[diversity]) > 1 and per[diversity][0][1]:
+                t["creativity_retention"] = per[diversity][-1][1] / per[diversity][0][1]
             a["tasks"][task] = t
         schedule = next(s for s in manifest.schedules if s.name == sched)
         ends = []
@@ -105,7 +108,7 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
 
     points = [(s, st, domain_score(s, st, "math") if any(f == "math" for f in families.values()) else
                _mean([domain_score(s, st, f) for f in STRUCTURED]),
-               _mean([value.get((s, st, t, DIVERSITY), float("nan")) for t, f in families.items() if f == "writing"]))
+               _mean([value.get((s, st, t, diversity), float("nan")) for t, f in families.items() if f == "writing"]))
               for s in schedules for st in steps[s]]
     front = pareto_front([(x, y) for _, _, x, y in points])
     pareto = [{"schedule": s, "step": st, "correctness": x, "diversity": y, "on_front": i in front}
@@ -127,7 +130,7 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
                                     "ci_low": low, "ci_high": high, "prompts": n,
                                     "separated": bool(n and (low > 0 or high < 0))})
 
-    board = {"manifest": str(manifest_path), "schedules": schedules, "rows": rows, "analysis": analysis,
+    board = {"manifest": str(manifest_path), "schedules": schedules, "rows": rows, "analysis": analysis, "diversity": diversity,
              "pareto": pareto, "comparisons": comparisons, "entropy_threshold": entropy_threshold}
     out.mkdir(parents=True, exist_ok=True)
     _write_outputs(board, out)
@@ -165,7 +168,7 @@ def markdown(board: dict[str, Any]) -> str:
     """The final checkpoint of every schedule: one row per schedule, a column per task and statistic."""
     final: dict[str, dict[str, float]] = defaultdict(dict)
     last = {s: max((r["step"] for r in board["rows"] if r["schedule"] == s), default=None) for s in board["schedules"]}
-    wanted = (CORRECT, DIVERSITY, ENTROPY)
+    wanted = (CORRECT, board.get("diversity", DIVERSITY), ENTROPY)
     for r in board["rows"]:
         if r["step"] == last[r["schedule"]] and r["statistic"] in wanted:
             final[r["schedule"]][f"{r['task']} {r['statistic']}"] = r["mean"]

@@ -81,13 +81,3 @@ def test_console_script_help_and_error_exit(tmp_path):
         assert done.returncode == 0 and "usage: creval" in done.stdout
     done = subprocess.run([exe, "run", "--model", str(tmp_path / "nope")], capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr.strip() == f"creval: error: checkpoint not found: '{tmp_path / 'nope'}' (no such directory)"
-
-
-def test_demo_quick_shows_entropy_falling(capsys, tmp_path):
-    code, out, _ = run_cli(capsys, "demo", "--quick", "--out", str(tmp_path / "demo"))
-    assert code == 0 and "trajectory" in out and "entropy writing:" in out
-    line = next(l for l in out.splitlines() if l.strip().startswith("entropy writing:"))
-    start, end = (float(x) for x in line.split(":")[1].split("(")[0].split("->"))
-    assert end < start
-    code, again, _ = run_cli(capsys, "demo", "--quick", "--out", str(tmp_path / "demo"))
-    assert line in again  # the second run reads the same numbers back from the store

@@ -1,38 +1,42 @@
-"""How ``creval demo`` shows its trajectory: one row per checkpoint, the direction of each column."""
+"""How ``creval demo`` shows its trajectories: per schedule and step, entropy and the key metrics."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from ..demo import DemoPoint
-
 COLUMNS = (
-    ("entropy\nwriting", "mini_writing", "token_entropy"),
-    ("entropy\nmath", "mini_math", "token_entropy"),
-    ("distinct-1\nwriting", "mini_writing", "distinct-1"),
-    ("distinct-2\nwriting", "mini_writing", "distinct-2"),
-    ("pass@1\nmath", "mini_math", "pass@1"),
-    ("pass@1\ncode", "mini_code", "pass@1"),
+    ("entropy\nmath", "toy_math", "token_entropy"),
+    ("entropy\ncreative", "toy_creative", "token_entropy"),
+    ("pass@1\nmath", "toy_math", "pass@1"),
+    ("pass@1\ncode", "toy_code", "pass@1"),
+    ("distinct-1\ncreative", "toy_creative", "distinct-1"),
 )
 
 
-def trajectory_table(points: Sequence[DemoPoint]) -> Table:
-    table = Table(title="trajectory (means over prompts)", title_justify="left")
-    table.add_column("step\n(sharpen)", justify="right")
-    for title, _, _ in COLUMNS:
-        table.add_column(title, justify="right")
-    for p in points:
-        table.add_row(f"{p.step} (x{p.factor:g})", *(f"{p.value(task, stat):.3f}" for _, task, stat in COLUMNS))
+def trajectory_table(board: dict[str, Any]) -> Table:
+    value = {(r["schedule"], r["step"], r["task"], r["statistic"]): r["mean"] for r in board["rows"]}
+    stage = {(r["schedule"], r["step"]): r["stage"] for r in board["rows"]}
+    table = Table(title="trajectories (means over prompts)", title_justify="left")
+    for title in ("schedule", "step", *(c[0] for c in COLUMNS)):
+        table.add_column(title, justify="left" if title == "schedule" else "right")
+    for s in board["schedules"]:
+        for step in sorted({k[1] for k in value if k[0] == s}):
+            cells = []
+            for _, task, stat in COLUMNS:
+                v = value.get((s, step, task, stat))
+                cells.append("n/a" if v is None or v != v else f"{v:.3f}")
+            table.add_row(s, f"{step} {stage.get((s, step)) or ''}".strip(), *cells)
     return table
 
 
-def print_points(points: Sequence[DemoPoint], console: Console) -> None:
-    first, last = points[0], points[-1]
-    for title, task, stat in COLUMNS[:4]:
-        a, b = first.value(task, stat), last.value(task, stat)
-        if a == a and b == b and a:  # both defined
-            console.print(f"  {title.replace(chr(10), ' ')}: {a:.3f} -> {b:.3f} ({(b - a) / a:+.0%}) from step {first.step} to {last.step}")
-    console.print(f"results (Parquet, readable with pandas): {last.result.results_dir}")
-    console.print("re-running reads every cell back from the store; `creval run --model <checkpoint>` evaluates your own")
+def print_summary(board: dict[str, Any], console: Console) -> None:
+    for s, a in board["analysis"].items():
+        creative = a["tasks"].get("toy_creative", {})
+        math = a["tasks"].get("toy_math", {})
+        retention = creative.get("creativity_retention")
+        console.print(f"  {s}: creative entropy {creative.get('entropy_final', float('nan')):.3f} at the end"
+                      f" (min {creative.get('entropy_min', float('nan')):.3f}), math entropy "
+                      f"{math.get('entropy_final', float('nan')):.3f}"
+                      + (f", creativity retention {retention:.2f}" if retention is not None else ""), highlight=False)

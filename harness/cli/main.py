@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import CrevalError
-from . import audit_cmd, board_cmd, sweep_cmd
+from . import audit_cmd, board_cmd, sweep_cmd, testbed_cmd
 
 EXAMPLES = """examples:
-  creval demo                                   tiny trajectory, offline, a few minutes on 2 CPU cores
+  creval demo                                   train, sweep and publish tiny RL trajectories, offline, CPU
   creval run --model ./ckpt                     the bundled mini suite (math, code, writing)
   creval run --model ./ckpt --tasks mini_math --n 16 --metric pass_at_k:k=1,4,16 --json
   creval run --model ./ckpt --tasks gsm8k:data=test.jsonl:limit=100,humaneval,my_task.yaml
@@ -116,14 +116,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from ..demo import demo
-    from .demo_view import print_points, trajectory_table
+    from .demo_view import print_summary, trajectory_table
 
     console = Console()
-    console.print(f"[bold]creval demo[/]: a tiny trajectory of real checkpoints in {args.out} (offline, CPU)")
-    points = demo(Path(args.out), quick=args.quick, progress=sys.stderr.isatty(),
-                  on_point=lambda p: console.print(f"  step {p.step}: evaluated ({p.result.fingerprint})"))
-    console.print(trajectory_table(points))
-    print_points(points, console)
+    console.print(f"[bold]creval demo[/]: tiny policies trained with RL under three schedules, evaluated along "
+                  f"their trajectories, in {args.out} (offline, CPU)")
+    result = demo(Path(args.out), quick=args.quick, progress=sys.stderr.isatty(),
+                  on_progress=lambda line: console.print(f"  {line}", highlight=False))
+    console.print(trajectory_table(result.board))
+    print_summary(result.board, console)
+    console.print(f"leaderboard: {result.site / 'index.html'} (also leaderboard.md, .json, .csv, PNGs)", soft_wrap=True)
+    console.print(f"re-run: `creval sweep {result.manifest}` / `creval status {result.manifest}`; "
+                  "`creval run --model <checkpoint>` evaluates your own", soft_wrap=True)
     return 0
 
 
@@ -140,14 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(kind, help=f"list registered {kind}", description=f"List registered {kind} "
                            f"(built in, or added by packages through the creval.{kind} entry point).")
         p.add_argument("--json", action="store_true", help="print JSON")
-    d = sub.add_parser("demo", help="evaluate a tiny trajectory of real checkpoints, offline",
-                       description="Build a tiny trajectory of real checkpoints (random init, then sharpened "
-                       "output layers), evaluate each on the mini suite, and show entropy and diversity along it.")
+    d = sub.add_parser("demo", help="train tiny policies with RL, sweep their checkpoints, build the leaderboard",
+                       description="The testbed end to end, offline, on a CPU: tiny GPT-2 policies trained with RL "
+                       "under joint, structured-first and creative-first schedules, every checkpoint evaluated, "
+                       "the leaderboard site built. A few minutes on 2 cores; --quick for tests.")
     d.add_argument("--out", default="creval-demo", help="working directory (default ./creval-demo)")
-    d.add_argument("--quick", action="store_true", help="two checkpoints, fewer samples (for tests)")
+    d.add_argument("--quick", action="store_true", help="a few RL steps only (under a minute)")
     audit_cmd.add_parser(sub)
     sweep_cmd.add_parsers(sub)
     board_cmd.add_parsers(sub)
+    testbed_cmd.add_parser(sub)
     return parser
 
 
@@ -170,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return board_cmd.run_compare(args)
         if args.command == "best":
             return board_cmd.run_best(args)
+        if args.command == "testbed":
+            return testbed_cmd.run(args)
         return _cmd_demo(args)
     except CrevalError as exc:
         print(f"creval: error: {exc}", file=sys.stderr)
