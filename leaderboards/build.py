@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from creval.errors import CrevalError
+from creval.jsonsafe import finite
 from creval.manifest import load_manifest
 from creval.sweep import plan
 
@@ -144,18 +145,8 @@ def _cell_at(placed: list, schedule: str, step: int, task: str) -> CellScores | 
     return next((c for p, c in placed if p.schedule == schedule and p.step == step and c.task == task), None)
 
 
-def _finite(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_finite(v) for v in x]
-    return x
-
-
 def _write_outputs(board: dict[str, Any], out: Path) -> None:
-    (out / "leaderboard.json").write_text(json.dumps(_finite(board), indent=1, allow_nan=False))
+    (out / "leaderboard.json").write_text(json.dumps(finite(board), indent=1, allow_nan=False))
     with open(out / "leaderboard.csv", "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["schedule", "step", "stage", "task", "family", "statistic", "mean",
                                                 "ci_low", "ci_high", "n_prompts", "signature", "cell"])

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from creval.jsonsafe import finite
 from creval.frames import table_to_generations, table_to_grades
 from creval.store import Store
 
@@ -22,16 +23,6 @@ MAX_CHARS = 1500
 def _safe_json(data: Any) -> str:
     text = json.dumps(data, allow_nan=False, default=lambda x: None)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _clean(x: Any) -> Any:
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    return x
 
 
 def samples(placed: list, results: Path) -> dict:
@@ -119,10 +110,10 @@ def write_site(board: dict, placed: list, results: Path, out: Path) -> None:
     import plotly.offline
 
     (out / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
-    figs = _figures(_clean(board))
+    figs = _figures(finite(board))
     _pngs(figs, out)
-    data = {"board": _clean({k: board[k] for k in ("schedules", "rows", "analysis", "pareto", "comparisons")}),
-            "figures": figs, "samples": _clean(samples(placed, results))}
+    data = {"board": finite({k: board[k] for k in ("schedules", "rows", "analysis", "pareto", "comparisons")}),
+            "figures": figs, "samples": finite(samples(placed, results))}
     html = PAGE.replace("__DATA__", _safe_json(data))
     (out / "index.html").write_text(html, encoding="utf-8")
 

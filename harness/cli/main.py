@@ -159,26 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    handlers = {"run": _cmd_run, "demo": _cmd_demo, "audit-grader": audit_cmd.run, "sweep": sweep_cmd.run_sweep,
+                "status": sweep_cmd.run_status, "leaderboard": board_cmd.run_leaderboard, "compare": board_cmd.run_compare,
+                "best": board_cmd.run_best, "testbed": testbed_cmd.run}
     try:
-        if args.command == "run":
-            return _cmd_run(args)
         if args.command in ("tasks", "metrics", "backends"):
             return _cmd_list(args.command, args)
-        if args.command == "audit-grader":
-            return audit_cmd.run(args)
-        if args.command == "sweep":
-            return sweep_cmd.run_sweep(args)
-        if args.command == "status":
-            return sweep_cmd.run_status(args)
-        if args.command == "leaderboard":
-            return board_cmd.run_leaderboard(args)
-        if args.command == "compare":
-            return board_cmd.run_compare(args)
-        if args.command == "best":
-            return board_cmd.run_best(args)
-        if args.command == "testbed":
-            return testbed_cmd.run(args)
-        return _cmd_demo(args)
+        return handlers[args.command](args)
     except CrevalError as exc:
         print(f"creval: error: {exc}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..jsonsafe import finite
 from ..records import CellResult, RunResult
 
 
@@ -60,15 +61,5 @@ def print_run(result: RunResult, console: Console, *, signatures: bool = True) -
     console.print(f"results in {result.results_dir}")
 
 
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
-
-
 def to_json(obj: Any) -> str:
-    return json.dumps(_finite(obj), indent=2, allow_nan=False)
+    return json.dumps(finite(obj), indent=2, allow_nan=False)
