@@ -90,3 +90,16 @@ def test_demo_quick_trains_sweeps_and_builds_the_site(tmp_path, capsys):
     assert (tmp_path / "demo" / "site" / "index.html").is_file()
     stages = {r["stage"] for r in board["rows"] if r["schedule"] == "structured-first"}
     assert stages == {"structured", "creative"}
+
+
+def test_eval_prompts_are_what_the_policies_were_trained_on(tmp_path):
+    """The harness must feed a trained policy the exact tokens training used before an answer."""
+    from creval.backends.prompting import render
+    from creval.testbed.toy import eval_items
+
+    _, tok = build_policy(tmp_path / "tok", 0)
+    for task, family in ((ToyMath(), "math"), (ToyCode(), "code"), (ToyCreative(), "creative")):
+        prompt = task.prompt_set[0]
+        text, special = render(tok, prompt)
+        trained = tok(f"{eval_items(family, 30 if family != 'creative' else 10)[0][0]} ")["input_ids"]
+        assert tok(text, add_special_tokens=special)["input_ids"] == trained, task.name

@@ -9,7 +9,8 @@
   sample of its group produced, so the reward bites even when every sample differs.
 
 Each family is also a creval task (``toy_math``, ``toy_code``, ``toy_creative``) with a fixed, seeded
-evaluation set, so trajectories are evaluated by the normal harness.
+evaluation set, so trajectories are evaluated by the normal harness. Prompts end with the space the
+policies were trained to continue after (the answer is tokenized apart from the prompt).
 """
 from __future__ import annotations
 
@@ -133,7 +134,7 @@ class ToyMath(Task):
     stop = ("\n",)
 
     def prompts(self) -> list[Prompt]:
-        return [Prompt(f"toy-math-{i:02d}", p, reference=a, style="completion") for i, (p, a) in enumerate(eval_items("math"))]
+        return [Prompt(f"toy-math-{i:02d}", f"{p} ", reference=a, style="completion") for i, (p, a) in enumerate(eval_items("math"))]
 
     def grader_id(self) -> str:
         return "exact/1"
@@ -155,7 +156,7 @@ class ToyCode(CodeTask):
         for i, (p, a, hidden) in enumerate(eval_items("code")):
             checks = pairs_of(p) + [hidden]
             tests = "".join(f"assert f({x}) == {y}\n" for x, y in checks)
-            out.append(Prompt(f"toy-code-{i:02d}", p, style="completion",
+            out.append(Prompt(f"toy-code-{i:02d}", f"{p} ", style="completion",
                               reference={"solution": f"def f(x):\n    return {a}\n", "tests": tests, "entry_point": "f"}))
         return out
 
@@ -172,7 +173,7 @@ class ToyCreative(WritingTask):
     stop = ("\n",)
 
     def prompts(self) -> list[Prompt]:
-        return [Prompt(f"toy-word-{i:02d}", p, style="completion") for i, (p, _) in enumerate(eval_items("creative", 10))]
+        return [Prompt(f"toy-word-{i:02d}", f"{p} ", style="completion") for i, (p, _) in enumerate(eval_items("creative", 10))]
 
     def grade(self, prompt: Prompt, generation: Generation) -> Grade:
         word, letter = generation.text.strip(), prompt.text.split()[1]
