@@ -17,7 +17,6 @@ COLUMNS = (
 
 def trajectory_table(board: dict[str, Any]) -> Table:
     value = {(r["schedule"], r["step"], r["task"], r["statistic"]): r["mean"] for r in board["rows"]}
-    stage = {(r["schedule"], r["step"]): r["stage"] for r in board["rows"]}
     table = Table(title="trajectories (means over prompts)", title_justify="left")
     for title in ("schedule", "step", *(c[0] for c in COLUMNS)):
         table.add_column(title, justify="left" if title == "schedule" else "right")
@@ -27,7 +26,7 @@ def trajectory_table(board: dict[str, Any]) -> Table:
             for _, task, stat in COLUMNS:
                 v = value.get((s, step, task, stat))
                 cells.append("n/a" if v is None or v != v else f"{v:.3f}")
-            table.add_row(s, f"{step} {stage.get((s, step)) or ''}".strip(), *cells)
+            table.add_row(s, str(step), *cells)
     return table
 
 
