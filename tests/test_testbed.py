@@ -77,10 +77,11 @@ def test_training_is_deterministic_for_a_seed(tmp_path):
     assert runs[0] == runs[1]
 
 
-def test_demo_quick_trains_sweeps_and_builds_the_site(tmp_path, capsys):
+def test_demo_quick_trains_sweeps_and_builds_the_site(tmp_path, capsys, monkeypatch):
     from creval.cli.main import main
 
-    assert main(["demo", "--quick", "--out", str(tmp_path / "demo")]) == 0
+    monkeypatch.chdir(tmp_path)  # a relative --out, as the README's command uses the default one
+    assert main(["demo", "--quick", "--out", "demo"]) == 0
     out = capsys.readouterr().out
     assert "trajectories" in out and "structured-first" in out and "index.html" in out
     board = json.loads((tmp_path / "demo" / "site" / "leaderboard.json").read_text())

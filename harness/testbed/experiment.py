@@ -46,6 +46,6 @@ def run_experiment(schedules: Sequence[str], seeds: Sequence[int], out: Path, cf
              f"generation: {{n: {n}, temperature: 1.0, max_new_tokens: {cfg.max_new_tokens}, seed: 0}}",
              "results: results", "schedules:"]
     for name, folder, stages in entries:
-        lines += [f"  {name}:", f"    discover: {folder}", f"    stages: {json.dumps(stages)}"]
+        lines += [f"  {name}:", f"    discover: {folder.resolve()}", f"    stages: {json.dumps(stages)}"]
     manifest.write_text("\n".join(lines) + "\n")
     return manifest
