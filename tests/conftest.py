@@ -38,3 +38,24 @@ def plain_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from creval.tiny import build_checkpoint
 
     return build_checkpoint(tmp_path_factory.mktemp("ckpt") / "plain", seed=1, chat=False)
+
+
+def sharpened_sweep(root: Path, schedules: dict[str, tuple[float, ...]], *, tasks: str = "[mini_math, mini_writing]",
+                    metrics: str = "[pass_at_k, distinct_n, token_entropy]", stages: dict[str, str] | None = None) -> Path:
+    """A sweep manifest over tiny real checkpoints: per schedule, copies of one random-init model
+    sharpened by the given factors (steps 0, 100, 200, ...), so entropy falls along each trajectory."""
+    from creval.tiny import build_checkpoint, sharpen
+
+    base = build_checkpoint(root / "base")
+    lines = [f"tasks: {tasks}", f"metrics: {metrics}", "generation: {n: 2, max_new_tokens: 6}",
+             f"results: {root / 'results'}", "schedules:"]
+    for name, factors in schedules.items():
+        lines.append(f"  {name}:")
+        if stages and name in stages:
+            lines.append(f"    stages: {stages[name]}")
+        lines.append("    checkpoints:")
+        for i, f in enumerate(factors):
+            lines.append(f"      - {{path: {sharpen(base, root / name / f'step-{i}', f)}, step: {i * 100}}}")
+    manifest = root / "sweep.yaml"
+    manifest.write_text("\n".join(lines) + "\n")
+    return manifest

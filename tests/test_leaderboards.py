@@ -15,6 +15,8 @@ from creval.leaderboards.analysis import (area_under, backward_transfer, check_c
 from creval.records import GenerationConfig
 from creval.runner import load_task
 
+from conftest import sharpened_sweep
+
 
 def test_entropy_law_fit_recovers_a_and_b():
     rng = np.random.default_rng(0)
@@ -59,21 +61,10 @@ def test_mismatched_signatures_are_refused():
 def swept(tmp_path_factory):
     from creval.manifest import load_manifest
     from creval.sweep import sweep
-    from creval.tiny import build_checkpoint, sharpen
 
     root = tmp_path_factory.mktemp("board")
-    base = build_checkpoint(root / "base")
-    lines = ["tasks: [mini_math, mini_writing]", "metrics: [pass_at_k, distinct_n, token_entropy]",
-             "generation: {n: 2, max_new_tokens: 6}", f"results: {root / 'results'}", "schedules:"]
-    for name, factors in (("joint", (1.0, 2.0, 4.0)), ("staged", (1.0, 3.0, 8.0))):
-        lines.append(f"  {name}:")
-        if name == "staged":
-            lines.append("    stages: [{name: structured, until: 150, families: [math]}, {name: creative, families: [writing]}]")
-        lines.append("    checkpoints:")
-        for i, f in enumerate(factors):
-            lines.append(f"      - {{path: {sharpen(base, root / name / f'step-{i}', f)}, step: {i * 100}}}")
-    manifest = root / "sweep.yaml"
-    manifest.write_text("\n".join(lines) + "\n")
+    stages = {"staged": "[{name: structured, until: 150, families: [math]}, {name: creative, families: [writing]}]"}
+    manifest = sharpened_sweep(root, {"joint": (1.0, 2.0, 4.0), "staged": (1.0, 3.0, 8.0)}, stages=stages)
     sweep(load_manifest(manifest))
     return root, manifest
 

@@ -10,6 +10,8 @@ import creval
 from creval.records import GenerationConfig
 from creval.runner import load_task
 
+from conftest import sharpened_sweep
+
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 if os.environ.get("CI") == "true":
     assert CHROMIUM and DRIVER, "CI installs chromium and chromium-driver (.ci/run)"
@@ -24,18 +26,9 @@ def site(tmp_path_factory):
     from creval.leaderboards.build import build
     from creval.manifest import load_manifest
     from creval.sweep import sweep
-    from creval.tiny import build_checkpoint, sharpen
 
     root = tmp_path_factory.mktemp("site")
-    base = build_checkpoint(root / "base")
-    lines = ["tasks: [mini_math, mini_writing]", "metrics: [pass_at_k, distinct_n, token_entropy]",
-             "generation: {n: 2, max_new_tokens: 6}", f"results: {root / 'results'}", "schedules:"]
-    for name, factors in (("joint", (1.0, 2.0, 4.0)), ("staged", (1.5, 3.0, 8.0))):
-        lines.append(f"  {name}:\n    checkpoints:")
-        for i, f in enumerate(factors):
-            lines.append(f"      - {{path: {sharpen(base, root / name / f'step-{i}', f)}, step: {i * 100}}}")
-    manifest = root / "sweep.yaml"
-    manifest.write_text("\n".join(lines) + "\n")
+    manifest = sharpened_sweep(root, {"joint": (1.0, 2.0, 4.0), "staged": (1.5, 3.0, 8.0)})
     sweep(load_manifest(manifest))
     # overwrite the writing cell of joint step 0 with generations holding the payload (replay, same key)
     from creval.store import Store

@@ -61,3 +61,14 @@ def resolve_local(model: str) -> Source:
 
 def location(source: Source | Path | str) -> str:
     return source.location if isinstance(source, Source) else str(source)
+
+
+def merge_options(backend: str, options: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The backend's defaults overridden by the options given (None means not given); an unknown
+    option is an error naming the known ones."""
+    from ..errors import CrevalError
+
+    unknown = set(options) - set(defaults)
+    if unknown:
+        raise CrevalError(f"{backend} backend: unknown options {sorted(unknown)}; known: {sorted(defaults)}")
+    return {**defaults, **{k: v for k, v in options.items() if v is not None}}

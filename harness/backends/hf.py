@@ -16,17 +16,14 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import CrevalError
 from ..records import Generation, GenerationConfig, Prompt
-from . import Progress, Source, location, resolve_local, sample_seed
+from . import Progress, Source, merge_options, location, resolve_local, sample_seed
 from .prompting import decode, render
 
 _DEFAULTS = {"dtype": "float32", "device": "auto", "batch_size": 64, "hidden_states": False}
 
 
 def _options(options: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(options) - set(_DEFAULTS)
-    if unknown:
-        raise CrevalError(f"hf backend: unknown options {sorted(unknown)}; known: {sorted(_DEFAULTS)}")
-    merged = {**_DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
+    merged = merge_options("hf", options, _DEFAULTS)
     if merged["dtype"] not in ("float32", "bfloat16", "float16"):
         raise CrevalError(f"hf backend: dtype must be float32, bfloat16 or float16, got {merged['dtype']!r}")
     if merged["device"] == "auto":

@@ -33,7 +33,7 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import CrevalError
 from ..records import Generation, GenerationConfig, Prompt
-from . import Progress, Source, sample_seed
+from . import Progress, Source, merge_options, sample_seed
 from .topk import kind, topk_entropy
 
 _DEFAULTS: dict[str, Any] = {"base_url": None, "served_model": None, "api": "auto", "concurrency": 8,
@@ -42,10 +42,7 @@ _DEFAULTS: dict[str, Any] = {"base_url": None, "served_model": None, "api": "aut
 
 
 def _options(options: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(options) - set(_DEFAULTS)
-    if unknown:
-        raise CrevalError(f"openai backend: unknown options {sorted(unknown)}; known: {sorted(_DEFAULTS)}")
-    merged = {**_DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
+    merged = merge_options("openai", options, _DEFAULTS)
     if not merged["base_url"]:
         raise CrevalError("openai backend: give the server with --base-url, e.g. http://127.0.0.1:8000/v1")
     merged["base_url"] = str(merged["base_url"]).rstrip("/")

@@ -19,7 +19,7 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import CrevalError
 from ..records import Generation, GenerationConfig, Prompt
-from . import Progress, Source, location, resolve_local, sample_seed
+from . import Progress, Source, merge_options, location, resolve_local, sample_seed
 from .prompting import decode, render
 from .topk import kind, topk_entropy
 
@@ -29,10 +29,7 @@ _DEFAULTS: dict[str, Any] = {"dtype": "auto", "tensor_parallel_size": 1, "max_mo
 
 
 def _options(options: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(options) - set(_DEFAULTS)
-    if unknown:
-        raise CrevalError(f"vllm backend: unknown options {sorted(unknown)}; known: {sorted(_DEFAULTS)}")
-    merged = {**_DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
+    merged = merge_options("vllm", options, _DEFAULTS)
     if not 0 <= int(merged["top_logprobs"]) <= 20:
         raise CrevalError(f"vllm backend: top_logprobs must be between 0 and 20, got {merged['top_logprobs']}")
     return merged
