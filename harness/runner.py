@@ -36,7 +36,15 @@ def load_task(spec: str) -> Task:
 
     if is_spec_file(spec):
         return SpecTask(spec)
-    return build(spec, registry.load("tasks", split_spec(spec)[0]), "task")
+    name, assignments = split_spec(spec)
+    if name == "lm_eval":  # lm_eval:TASK[:key=value...]
+        from creval.tasks.lm_eval_task import LMEvalTask
+
+        if not assignments or "=" in assignments[0]:
+            raise CrevalError(f"{spec!r}: name the lm-eval task, e.g. lm_eval:gsm8k")
+        params = dict(a.partition("=")[::2] for a in assignments[1:])
+        return LMEvalTask(assignments[0], **params)
+    return build(spec, registry.load("tasks", name), "task")
 
 
 def load_tasks(specs: Sequence[str]) -> list[Task]:

@@ -1,0 +1,102 @@
+"""lm-evaluation-harness tasks as creval tasks: ``--tasks lm_eval:gsm8k`` (any ``generate_until``
+task lm-eval knows, or one from ``include_path=DIR``), with ``pip install 'creval[lm-eval]'``.
+
+lm-eval supplies everything task-specific: the documents (``eval_docs``), the prompt
+(``fewshot_context`` with the task's own few-shot setting, or ``num_fewshot=``), the stop sequences
+(``generation_kwargs.until``) and the grade: each sample goes through the task's own filter pipeline
+(``filter=`` one of its filters; default its first) and its own ``process_results``, and the sample is
+correct when the chosen metric (``metric=``; default the first) is 1. creval generates k samples per
+prompt in one request and adds its diversity and entropy metrics. The task's lm-eval version and a hash
+of its full config are part of the creval task hash. Options: ``include_path``, ``limit``,
+``num_fewshot``, ``filter``, ``metric``, ``family`` (math | code | writing; default math).
+Tasks whose metrics call ``evaluate.load`` need the hub; offline they fail with a clear message.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from creval.errors import CrevalError
+from creval.hashing import stable_hash
+from creval.records import Generation, Grade, Prompt
+from creval.task import Task
+
+PARAMS = ("include_path", "limit", "num_fewshot", "filter", "metric", "family")
+
+
+class LMEvalTask(Task):
+    def __init__(self, task_name: str, **params: str) -> None:
+        unknown = set(params) - set(PARAMS)
+        if unknown:
+            raise CrevalError(f"task 'lm_eval:{task_name}': unknown parameters {sorted(unknown)}; known: {', '.join(PARAMS)}")
+        self.task_name = task_name
+        self.params = params
+        self.name = f"lm_eval:{task_name}"  # type: ignore[misc]
+        self.family = params.get("family", "math")  # type: ignore[misc]
+        if self.family not in ("math", "code", "writing"):
+            raise CrevalError(f"task {self.name}: family must be math, code or writing, got {self.family!r}")
+        self.version = str(self.lm_task.VERSION if getattr(self.lm_task, "VERSION", None) is not None else "0")  # type: ignore[misc]
+        self.stop = tuple((self.lm_task.config.generation_kwargs or {}).get("until") or ())  # type: ignore[misc]
+
+    @property
+    def label(self) -> str:
+        extra = "".join(f":{k}={v}" for k, v in sorted(self.params.items()))
+        return self.name + extra
+
+    @cached_property
+    def lm_task(self) -> Any:
+        try:
+            from lm_eval.tasks import TaskManager, get_task_dict
+        except ImportError:
+            raise CrevalError("lm-eval tasks need lm-evaluation-harness: pip install 'creval[lm-eval]'") from None
+        import datasets
+
+        datasets.disable_progress_bars()
+        manager = TaskManager(include_path=self.params.get("include_path"), verbosity="ERROR")
+        if self.task_name not in manager.all_tasks:
+            raise CrevalError(f"lm-eval knows no task {self.task_name!r} (add include_path=DIR for your own YAML tasks)")
+        try:
+            task = get_task_dict([self.task_name], manager)[self.task_name]
+        except Exception as exc:  # a hub dataset offline, a broken YAML ...
+            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            raise CrevalError(f"lm-eval could not load task {self.task_name!r}: {first}") from None
+        if getattr(task, "OUTPUT_TYPE", task.config.output_type) != "generate_until":
+            raise CrevalError(f"lm-eval task {self.task_name!r} is {task.config.output_type}; creval takes generate_until tasks")
+        return task
+
+    @cached_property
+    def docs(self) -> list[dict]:
+        docs = list(self.lm_task.eval_docs)
+        return docs[: int(self.params["limit"])] if self.params.get("limit") else docs
+
+    def grader_id(self) -> str:
+        from importlib.metadata import version
+
+        config = self.lm_task.dump_config() if hasattr(self.lm_task, "dump_config") else str(self.lm_task.config)
+        return f"lm-eval/{version('lm_eval')}/{stable_hash(config)}/{self.params.get('filter', '')}/{self.params.get('metric', '')}"
+
+    def prompts(self) -> list[Prompt]:
+        shots = self.params.get("num_fewshot")
+        k = int(shots) if shots is not None else int(self.lm_task.config.num_fewshot or 0)
+        return [Prompt(f"{self.task_name}-{i:05d}", str(self.lm_task.fewshot_context(doc, k)), style="completion",
+                       reference={"doc": i, "target": str(self.lm_task.doc_to_target(doc))})
+                for i, doc in enumerate(self.docs)]
+
+    def grade(self, prompt: Prompt, generation: Generation) -> Grade:
+        from lm_eval.api.instance import Instance
+
+        doc = self.docs[prompt.reference["doc"]]
+        inst = Instance(request_type="generate_until", doc=doc, arguments=(prompt.text, {}), idx=0,
+                        metadata=(self.task_name, prompt.reference["doc"], 1))
+        inst.resps = [generation.text]
+        filters = getattr(self.lm_task, "_filters", [])
+        for f in filters:
+            f.apply([inst])
+        chosen = self.params.get("filter") or (filters[0].name if filters else None)
+        response = inst.filtered_resps.get(chosen, generation.text) if chosen else generation.text
+        results = self.lm_task.process_results(doc, [response])
+        metric = self.params.get("metric") or next(iter(results))
+        if metric not in results:
+            raise CrevalError(f"task {self.name}: no metric {metric!r}; it reports {sorted(results)}")
+        value = float(results[metric])
+        return Grade(correct=value >= 1.0, answer=str(response), detail=f"{metric}={value:g} filter={chosen}")
