@@ -100,3 +100,26 @@ def test_unknown_lm_eval_task_is_a_clear_error(include):
         load_task(f"lm_eval:nope:include_path={include}")
     with pytest.raises(CrevalError, match="name the lm-eval task"):
         load_task("lm_eval:limit=3")
+
+
+def test_creval_metrics_inside_lm_eval(tiny_ckpt, tmp_path, capsys):
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    from creval.cli.main import main
+    from creval.metrics.distinct_n import distinct_n
+
+    assert main(["lm-eval-tasks", str(tmp_path / "pkg"), "--k", "3"]) == 0
+    assert "creval_writing" in capsys.readouterr().out
+    out = lm_eval.simple_evaluate(model="hf", model_args=f"pretrained={tiny_ckpt},dtype=float32", device="cpu",
+                                  tasks=["creval_writing", "creval_math"], limit=3, log_samples=True,
+                                  task_manager=TaskManager(include_path=str(tmp_path / "pkg")), gen_kwargs="max_gen_toks=10")
+    writing, math = out["results"]["creval_writing"], out["results"]["creval_math"]
+    assert {"distinct_2,all-samples", "self_bleu,all-samples", "compression_ratio,all-samples",
+            "embedding_diversity,all-samples"} <= set(writing)
+    assert {"pass_at_1,all-samples", "pass_at_3,all-samples"} <= set(math)
+    for sample in out["samples"]["creval_writing"]:
+        responses = [r for group in sample["resps"] for r in (group if isinstance(group, list) else [group])]
+        assert len(responses) == 3  # lm-eval's repeats: k samples per document, all scored
+        expected = distinct_n(responses, 2)
+        assert sample["distinct_2"] == (0.0 if expected != expected else expected)

@@ -131,6 +131,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_lm_eval_tasks(args: argparse.Namespace) -> int:
+    from creval.tasks.lm_eval_package import write_package
+
+    if args.k < 1:
+        raise CrevalError(f"--k must be at least 1, got {args.k}")
+    for path in write_package(args.path, args.k):
+        print(f"wrote {path}")
+    print(f"run: lm_eval --model hf --model_args pretrained=CKPT --include_path {args.path} --tasks creval_writing,creval_math")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="creval", description="Creativity vs. correctness along RL training trajectories.",
@@ -154,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_cmd.add_parsers(sub)
     board_cmd.add_parsers(sub)
     testbed_cmd.add_parser(sub)
+    lm = sub.add_parser("lm-eval-tasks", help="write an lm-eval task package that reports creval's metrics",
+                        description="Write lm-evaluation-harness tasks (creval_writing, creval_math) whose per-document "
+                        "metrics are creval's: run them with `lm_eval --include_path PATH --tasks creval_writing`.")
+    lm.add_argument("path", type=Path, help="folder to write the package to")
+    lm.add_argument("--k", type=int, default=4, help="samples per document (lm-eval repeats; default 4)")
     return parser
 
 
@@ -161,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": _cmd_run, "demo": _cmd_demo, "audit-grader": audit_cmd.run, "sweep": sweep_cmd.run_sweep,
                 "status": sweep_cmd.run_status, "leaderboard": board_cmd.run_leaderboard, "compare": board_cmd.run_compare,
-                "best": board_cmd.run_best, "testbed": testbed_cmd.run}
+                "best": board_cmd.run_best, "testbed": testbed_cmd.run, "lm-eval-tasks": _cmd_lm_eval_tasks}
     try:
         if args.command in ("tasks", "metrics", "backends"):
             return _cmd_list(args.command, args)
