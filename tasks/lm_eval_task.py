@@ -9,7 +9,10 @@ correct when the chosen metric (``metric=``; default the first) is 1. creval gen
 prompt in one request and adds its diversity and entropy metrics. The task's lm-eval version and a hash
 of its full config are part of the creval task hash. Options: ``include_path``, ``limit``,
 ``num_fewshot``, ``filter``, ``metric``, ``family`` (math | code | writing; default math).
-Tasks whose metrics call ``evaluate.load`` need the hub; offline they fail with a clear message.
+Code tasks in HumanEval's shape (documents with ``prompt``, ``test``, ``entry_point``) or MBPP's
+(``test_list``) are graded by creval's own sandbox instead (``grader=creval``, the default for them):
+lm-eval grades them with ``evaluate.load("code_eval")``, which needs the hub and runs generated code
+without isolation. ``grader=lm-eval`` keeps lm-eval's.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from creval.hashing import stable_hash
 from creval.records import Generation, Grade, Prompt
 from creval.task import Task
 
-PARAMS = ("include_path", "limit", "num_fewshot", "filter", "metric", "family")
+PARAMS = ("include_path", "limit", "num_fewshot", "filter", "metric", "family", "grader")
 
 
 class LMEvalTask(Task):
@@ -32,7 +35,8 @@ class LMEvalTask(Task):
         self.task_name = task_name
         self.params = params
         self.name = f"lm_eval:{task_name}"  # type: ignore[misc]
-        self.family = params.get("family", "math")  # type: ignore[misc]
+        self.native = params.get("grader", "creval" if self._code_shape() else "lm-eval") == "creval" and self._code_shape()
+        self.family = params.get("family", "code" if self.native else "math")  # type: ignore[misc]
         if self.family not in ("math", "code", "writing"):
             raise CrevalError(f"task {self.name}: family must be math, code or writing, got {self.family!r}")
         self.version = str(self.lm_task.VERSION if getattr(self.lm_task, "VERSION", None) is not None else "0")  # type: ignore[misc]
@@ -64,6 +68,14 @@ class LMEvalTask(Task):
             raise CrevalError(f"lm-eval task {self.task_name!r} is {task.config.output_type}; creval takes generate_until tasks")
         return task
 
+    def _code_shape(self) -> str | None:
+        doc = self.docs[0] if self.docs else {}
+        if {"prompt", "test", "entry_point"} <= set(doc):
+            return "humaneval"
+        if "test_list" in doc:
+            return "mbpp"
+        return None
+
     @cached_property
     def docs(self) -> list[dict]:
         docs = list(self.lm_task.eval_docs)
@@ -73,6 +85,10 @@ class LMEvalTask(Task):
         from importlib.metadata import version
 
         config = self.lm_task.dump_config() if hasattr(self.lm_task, "dump_config") else str(self.lm_task.config)
+        if self.native:
+            from creval.sandbox import isolation_level
+
+            return f"creval-sandbox/{isolation_level()}/{stable_hash(config)}"
         return f"lm-eval/{version('lm_eval')}/{stable_hash(config)}/{self.params.get('filter', '')}/{self.params.get('metric', '')}"
 
     def prompts(self) -> list[Prompt]:
@@ -83,6 +99,8 @@ class LMEvalTask(Task):
                 for i, doc in enumerate(self.docs)]
 
     def grade(self, prompt: Prompt, generation: Generation) -> Grade:
+        if self.native:
+            return self._grade_in_sandbox(prompt, generation)
         from lm_eval.api.instance import Instance
 
         doc = self.docs[prompt.reference["doc"]]
@@ -100,3 +118,19 @@ class LMEvalTask(Task):
             raise CrevalError(f"task {self.name}: no metric {metric!r}; it reports {sorted(results)}")
         value = float(results[metric])
         return Grade(correct=value >= 1.0, answer=str(response), detail=f"{metric}={value:g} filter={chosen}")
+
+    def _grade_in_sandbox(self, prompt: Prompt, generation: Generation) -> Grade:
+        from creval.sandbox import Job, run
+        from creval.tasks.code_base import extract_code
+
+        doc = self.docs[prompt.reference["doc"]]
+        if self._code_shape() == "humaneval":
+            job = Job(doc["prompt"] + generation.text, f"{doc['test']}\n\ncheck({doc['entry_point']})\n",
+                      entry_point=doc["entry_point"])
+        else:
+            setup = doc.get("test_setup_code") or "\n".join(doc.get("test_imports") or [])
+            job = Job(f"{setup}\n{extract_code(generation.text)}\n", "\n".join(doc["test_list"]) + "\n")
+        result = run(job)
+        if result.status == "sandbox-error":
+            return Grade(correct=None, status="sandbox-error", detail=result.stderr_tail[-300:])
+        return Grade(correct=result.passed, status=result.status, detail=result.stderr_tail[-300:])

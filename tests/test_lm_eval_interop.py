@@ -123,3 +123,40 @@ def test_creval_metrics_inside_lm_eval(tiny_ckpt, tmp_path, capsys):
         assert len(responses) == 3  # lm-eval's repeats: k samples per document, all scored
         expected = distinct_n(responses, 2)
         assert sample["distinct_2"] == (0.0 if expected != expected else expected)
+
+
+HUMANEVAL_YAML = """task: creval_humaneval_local
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {data}
+test_split: test
+output_type: generate_until
+doc_to_text: "{{{{prompt}}}}"
+doc_to_target: "{{{{test}}}}"
+generation_kwargs:
+  until: ["\\nclass", "\\ndef", "\\n#", "\\nif", "\\nprint"]
+  do_sample: false
+metric_list:
+  - metric: exact_match
+    aggregation: mean
+    higher_is_better: true
+metadata:
+  version: 1.0
+"""
+
+
+def test_humaneval_shaped_lm_eval_tasks_are_graded_in_creval_sandbox(tmp_path):
+    """lm-eval grades HumanEval with evaluate.load('code_eval') (hub, no isolation); creval's sandbox instead."""
+    import gzip
+    import json
+
+    (tmp_path / "he.yaml").write_text(HUMANEVAL_YAML.format(data=SHARED / "humaneval" / "HumanEval.jsonl.gz"))
+    task = load_task(f"lm_eval:creval_humaneval_local:include_path={tmp_path}:limit=5")
+    assert task.family == "code" and task.native and task.grader_id().startswith("creval-sandbox/")
+    rows = [json.loads(line) for line in gzip.open(SHARED / "humaneval" / "HumanEval.jsonl.gz", "rt")][:5]
+    for prompt, row in zip(task.prompt_set, rows):
+        assert task.grade(prompt, gen(row["canonical_solution"])).correct is True
+        assert task.grade(prompt, gen("    return None\n")).correct is False
+    lm = load_task(f"lm_eval:creval_humaneval_local:include_path={tmp_path}:limit=5:grader=lm-eval")
+    assert not lm.native and lm.grader_id().startswith("lm-eval/")
