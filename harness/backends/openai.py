@@ -34,7 +34,7 @@ from typing import Any, Mapping, Sequence
 from ..errors import CrevalError
 from ..records import Generation, GenerationConfig, Prompt
 from . import Progress, Source, merge_options, sample_seed
-from .topk import kind, topk_entropy
+from .topk import entropy_fields, kind
 
 _DEFAULTS: dict[str, Any] = {"base_url": None, "served_model": None, "api": "auto", "concurrency": 8,
                              "top_logprobs": 20, "max_retries": 5, "timeout": 600.0, "api_key_env": "OPENAI_API_KEY",
@@ -142,17 +142,12 @@ class OpenAIBackend:
             tokens = lp.get("tokens") or []
             chosen = [float(x) if x is not None else 0.0 for x in lp.get("token_logprobs") or []]
             tops = [list((t or {}).values()) for t in lp.get("top_logprobs") or []]
-        bounds = [topk_entropy(t, vocab) for t in tops] if tops and all(tops) else None
         ids = tuple(int(t.split(":", 1)[1]) for t in tokens) if tokens and all(
             str(t).startswith("token_id:") for t in tokens) else ()
         return Generation(
-            text=text, token_ids=ids, chosen_logprobs=tuple(chosen),
-            token_entropy=tuple(b[0] for b in bounds) if bounds else None,
-            entropy_kind=self.entropy_kind if bounds else "none",
-            finish_reason="length" if choice.get("finish_reason") == "length" else "stop", seed=seed,
-            token_entropy_lo=tuple(b[1] for b in bounds) if bounds else None,
-            token_entropy_hi=tuple(b[2] for b in bounds) if bounds else None,
-            top_logprobs=tuple(tuple(sorted(t, reverse=True)) for t in tops) if bounds else None,
+            text=text, token_ids=ids, chosen_logprobs=tuple(chosen), seed=seed,
+            finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
+            **entropy_fields([sorted(t, reverse=True) for t in tops], vocab, int(self.o["top_logprobs"])),
         )
 
 

@@ -15,7 +15,7 @@ with such generations, and named in every token-entropy signature, is ``topk-ren
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 
 def topk_entropy(logprobs: Sequence[float], vocab_size: int) -> tuple[float, float, float]:
@@ -37,3 +37,15 @@ def topk_entropy(logprobs: Sequence[float], vocab_size: int) -> tuple[float, flo
 
 def kind(k: int) -> str:
     return f"topk-renorm:K={k}"
+
+
+def entropy_fields(tops: Sequence[Sequence[float]], vocab_size: int, k: int) -> dict[str, Any]:
+    """The ``Generation`` fields a top-K backend fills from each step's top-K log-probabilities
+    (most likely first): estimates, bounds, the kind, and the log-probabilities themselves."""
+    if not k or not tops or not all(tops):
+        return {"token_entropy": None, "entropy_kind": "none", "token_entropy_lo": None, "token_entropy_hi": None,
+                "top_logprobs": None}
+    bounds = [topk_entropy(t, vocab_size) for t in tops]
+    return {"token_entropy": tuple(b[0] for b in bounds), "entropy_kind": kind(k),
+            "token_entropy_lo": tuple(b[1] for b in bounds), "token_entropy_hi": tuple(b[2] for b in bounds),
+            "top_logprobs": tuple(tuple(t) for t in tops)}

@@ -23,7 +23,7 @@ from ..errors import CrevalError
 from ..records import Generation, GenerationConfig, Prompt
 from . import Progress, Source, merge_options, location, resolve_local, sample_seed
 from .prompting import decode, render
-from .topk import kind, topk_entropy
+from .topk import entropy_fields, kind
 
 _DEFAULTS: dict[str, Any] = {"dtype": "auto", "tensor_parallel_size": 1, "max_model_len": None,
                              "gpu_memory_utilization": 0.9, "enable_prefix_caching": True, "top_logprobs": 20,
@@ -124,22 +124,17 @@ class VLLMBackend:
 
     def _generation(self, out: Any, k: int, seed: int, stop: Sequence[str]) -> Generation:
         ids = tuple(out.token_ids)
-        chosen, bounds, top_lps, top_ids = [], [], [], []
+        chosen, top_lps, top_ids = [], [], []
         for tok, step in zip(ids, out.logprobs or []):
             chosen.append(float(step[tok].logprob))
             ranked = sorted((lp.rank, t, lp.logprob) for t, lp in step.items() if lp.rank is not None and lp.rank <= k)
-            top_lps.append(tuple(float(lp) for _, _, lp in ranked))
+            top_lps.append([float(lp) for _, _, lp in ranked])
             top_ids.append(tuple(int(t) for _, t, _ in ranked))
-            bounds.append(topk_entropy(top_lps[-1], self.vocab_size))
-        has = bool(k and bounds)
+        fields = entropy_fields(top_lps, self.vocab_size, k)
         return Generation(
-            text=decode(self.tokenizer, ids, {self.tokenizer.eos_token_id}, stop), token_ids=ids, chosen_logprobs=tuple(chosen),
-            token_entropy=tuple(b[0] for b in bounds) if has else None,
-            entropy_kind=self.entropy_kind if has else "none",
-            finish_reason="length" if out.finish_reason == "length" else "stop", seed=seed,
-            token_entropy_lo=tuple(b[1] for b in bounds) if has else None,
-            token_entropy_hi=tuple(b[2] for b in bounds) if has else None,
-            top_logprobs=tuple(top_lps) if has else None, top_token_ids=tuple(top_ids) if has else None,
+            text=decode(self.tokenizer, ids, {self.tokenizer.eos_token_id}, stop), token_ids=ids,
+            chosen_logprobs=tuple(chosen), seed=seed, finish_reason="length" if out.finish_reason == "length" else "stop",
+            top_token_ids=tuple(top_ids) if fields["top_logprobs"] else None, **fields,
         )
 
     def swap(self, source: Source | Path | str) -> bool:
