@@ -2,7 +2,7 @@
 
 A metric is a dataclass whose fields are its parameters; ``name:key=value:key=v1,v2`` on the command
 line sets them. ``score`` returns the statistics of one prompt (across its k samples); aggregation over
-prompts is generic (``creval.leaderboards.stats``). Every value is stored with a signature such as
+prompts is generic (``creval.stats``). Every value is stored with a signature such as
 ``distinct-2|tok:ws|case:lc|n:8|T:1.0|top_p:1.0|max:256|task:mini_writing@1:3fa2c1d0|v:1``: two numbers
 are comparable only when their signatures match.
 """

@@ -15,9 +15,9 @@ from .frames import grades_to_table, scores_to_table, table_to_generations, tabl
 from .hashing import stable_hash
 from .metric import CellInfo, Metric
 from .records import CellResult, Generation, GenerationConfig, Grade, Prompt, PromptStatistic, Summary
+from .stats import mean_interval, statistic_info
 from .store import Store
 from .task import Task
-from creval.leaderboards.stats import mean_ci
 
 Tick = Callable[[int], None]
 
@@ -115,7 +115,7 @@ def evaluate_cell(
                 summaries.append(Summary(name, float(values[0]), float("nan"), float("nan"), len(items),
                                          metric.signature(name, cell), "across prompts"))
                 continue
-            mean, low, high, count = mean_ci(values)
+            mean, low, high, count = mean_interval(values, bounds=statistic_info(name).bounds).as_tuple()
             summaries.append(Summary(name, mean, low, high, count, metric.signature(name, cell)))
 
     finish = table["finish_reason"].to_pylist()

@@ -1,10 +1,10 @@
 """Trajectory analysis: values along a schedule, the entropy-performance law, backward transfer, the
-correctness-creativity Pareto front, paired bootstrap comparisons, and the comparability check."""
+correctness-creativity Pareto front, and the comparability check (intervals and tests: ``creval.stats``)."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -25,80 +25,126 @@ class Fit:
         return self.b - self.a
 
 
-def fit_entropy_law(entropy: Sequence[float], reward: Sequence[float], min_points: int = 3) -> Fit:
-    """Least squares of R on exp(H) (the law is linear in x = exp(H): R = b - a x)."""
+def fit_entropy_law(entropy: Sequence[float], reward: Sequence[float], min_points: int = 3,
+                    min_spread: float = 0.01) -> Fit:
+    """Least squares of R on exp(H) (the law is linear in x = exp(H): R = b - a x).
+
+    Refused (CrevalError, with the reason) where a fit would mean nothing: fewer than ``min_points``
+    checkpoints; a reward that does not vary (R^2 is undefined, any line fits); entropies that span less
+    than ``min_spread`` nats (the slope is then set by noise: 0.5, 0.5000001, 0.5000002 gave a = -3e5)."""
     pairs = [(h, r) for h, r in zip(entropy, reward) if math.isfinite(h) and math.isfinite(r)]
     if len(pairs) < min_points:
         raise CrevalError(f"the entropy-performance fit needs at least {min_points} checkpoints, got {len(pairs)}")
-    x = np.exp(np.array([h for h, _ in pairs]))
-    y = np.array([r for _, r in pairs])
-    if np.ptp(x) == 0:
-        raise CrevalError("the entropy-performance fit needs checkpoints with different entropies")
+    h = np.array([p[0] for p in pairs])
+    y = np.array([p[1] for p in pairs])
+    if np.ptp(y) == 0:
+        raise CrevalError(f"the reward is {y[0]:g} at every checkpoint: nothing to fit")
+    if np.ptp(h) < min_spread:
+        raise CrevalError(f"the entropies span {np.ptp(h):.2g} nats (< {min_spread}): the fit is ill-conditioned")
+    x = np.exp(h)
     slope, intercept = np.polyfit(x, y, 1)
     predicted = slope * x + intercept
     total = float(((y - y.mean()) ** 2).sum())
-    r2 = 1.0 - float(((y - predicted) ** 2).sum()) / total if total > 0 else 1.0
+    r2 = 1.0 - float(((y - predicted) ** 2).sum()) / total
     return Fit(a=float(-slope), b=float(intercept), r2=r2, points=len(pairs))
+
+
+def _by_step(steps: Sequence[int], values: Sequence[float]) -> list[tuple[int, float]]:
+    """(step, value) sorted by step over the finite values; several values at one step are averaged."""
+    at: dict[int, list[float]] = {}
+    for s, v in zip(steps, values):
+        if math.isfinite(v):
+            at.setdefault(int(s), []).append(float(v))
+    return [(s, sum(v) / len(v)) for s, v in sorted(at.items())]
 
 
 def area_under(steps: Sequence[int], values: Sequence[float]) -> float:
     """Trapezoid area under the trajectory divided by its step range (the trajectory's mean level)."""
-    pts = sorted((s, v) for s, v in zip(steps, values) if math.isfinite(v))
+    pts = _by_step(steps, values)
     if len(pts) < 2:
         return pts[0][1] if pts else float("nan")
     s, v = np.array([p[0] for p in pts], float), np.array([p[1] for p in pts], float)
     return float(np.sum((v[1:] + v[:-1]) / 2 * np.diff(s)) / (s[-1] - s[0]))
 
 
-def collapse_step(steps: Sequence[int], entropy: Sequence[float], threshold: float) -> int | None:
-    """The first step whose entropy is below ``threshold``, or None."""
-    return next((s for s, h in sorted(zip(steps, entropy)) if h < threshold), None)
+def collapse_step(steps: Sequence[int], entropy: Sequence[float], threshold: float, *, relative: bool = False) -> int | None:
+    """The first step whose entropy is below ``threshold`` nats, or, with ``relative``, below
+    ``threshold`` times the entropy at the first step (0.5: half the starting entropy); None if none is."""
+    pts = _by_step(steps, entropy)
+    if not pts:
+        return None
+    limit = threshold * pts[0][1] if relative else threshold
+    return next((s for s, h in pts if h < limit), None)
 
 
-def backward_transfer(stage_ends: Sequence[tuple[str, int]], value_at: dict[tuple[str, int], float], final_step: int) -> float:
-    """BWT (Lopez-Paz & Ranzato 2017) over stages: mean over every stage but the last of
-    (R at the end of training on that stage's domain - R right after that stage).
-    ``stage_ends``: (domain, last step of the stage) in order; ``value_at[(domain, step)]``: R."""
-    terms = [value_at[(d, final_step)] - value_at[(d, end)] for d, end in stage_ends[:-1]]
-    if not terms:
+@dataclass(frozen=True)
+class Stage:
+    """A stage of a schedule as backward transfer sees it: the families it trains and the step of the
+    checkpoint that closes it."""
+
+    name: str
+    families: tuple[str, ...]
+    end: int
+
+
+def stage_ends(stages: Sequence[tuple[str, int | None, Sequence[str]]], steps: Sequence[int]) -> tuple[list[Stage], list[str]]:
+    """The closing checkpoint of each stage. ``stages``: (name, until, families) in order, ``until``
+    exclusive (None: the last stage, which ends at the last checkpoint); ``steps``: evaluated steps.
+    Where no checkpoint sits at ``until - 1`` the last one before it stands in, with a warning."""
+    out, warnings, ordered = [], [], sorted(set(steps))
+    for name, until, families in stages:
+        inside = [s for s in ordered if until is None or s < until]
+        if not inside:
+            warnings.append(f"stage {name!r} has no evaluated checkpoint")
+            continue
+        end = inside[-1]
+        if until is not None and end != until - 1:
+            warnings.append(f"stage {name!r} ends at step {until - 1} but its last checkpoint is step {end}")
+        out.append(Stage(name, tuple(families), end))
+    return out, warnings
+
+
+def backward_transfer(stages: Sequence[Stage], value_at: Callable[[str, int], float]) -> dict[str, Any]:
+    """BWT (Lopez-Paz & Ranzato 2017): the mean over every (stage, family) of all stages but the last of
+    R(family, end of training) - R(family, end of that stage). Every family a stage trains is one task,
+    so a last stage training several families contributes no term (it is not "before the end").
+    ``value_at(family, step)``: R. Returns the value, its terms and the stage ends used."""
+    if len(stages) < 2:
         raise CrevalError("backward transfer needs a schedule with at least two stages")
-    return float(np.mean(terms))
+    final = stages[-1].end
+    terms = [{"stage": st.name, "family": f, "end": st.end, "final": final,
+              "change": value_at(f, final) - value_at(f, st.end)} for st in stages[:-1] for f in st.families]
+    finite = [t["change"] for t in terms if math.isfinite(t["change"])]
+    return {"value": float(np.mean(finite)) if finite else float("nan"), "terms": terms,
+            "stage_ends": {st.name: st.end for st in stages}}
 
 
-def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
-    """Indices of the points no other point beats on both coordinates (higher is better on both)."""
+def pareto_front(points: Sequence[tuple[float, float]], directions: tuple[int, int] = (1, 1)) -> list[int]:
+    """Indices of the points no other point beats on both coordinates; ``directions``: +1 where higher
+    is better on that coordinate, -1 where lower is."""
+    signed = [(x * directions[0], y * directions[1]) for x, y in points]
     front = []
-    for i, (x, y) in enumerate(points):
-        dominated = any((x2 >= x and y2 >= y) and (x2 > x or y2 > y) for j, (x2, y2) in enumerate(points) if j != i)
-        if not dominated and math.isfinite(x) and math.isfinite(y):
+    for i, (x, y) in enumerate(signed):
+        if not (math.isfinite(x) and math.isfinite(y)):
+            continue
+        if not any((x2 >= x and y2 >= y) and (x2 > x or y2 > y) for j, (x2, y2) in enumerate(signed) if j != i):
             front.append(i)
     return front
 
 
-def paired_bootstrap(a: dict[str, float], b: dict[str, float], *, n_boot: int = 2000, seed: int = 0,
-                     level: float = 0.95) -> tuple[float, float, float, int]:
-    """(mean of b - a, low, high, prompts) over the prompts both have, resampling prompts in pairs."""
-    common = sorted(p for p in set(a) & set(b) if math.isfinite(a[p]) and math.isfinite(b[p]))
-    if not common:
-        return float("nan"), float("nan"), float("nan"), 0
-    d = np.array([b[p] - a[p] for p in common])
-    if len(d) == 1:
-        return float(d[0]), float(d[0]), float(d[0]), 1
-    rng = np.random.default_rng(seed)
-    means = d[rng.integers(0, len(d), size=(n_boot, len(d)))].mean(axis=1)
-    tail = (1 - level) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
-    return float(d.mean()), float(low), float(high), len(d)
+def signatures_comparable(a: str, b: str) -> tuple[bool, str]:
+    """Whether values with stored signatures ``a`` and ``b`` may be compared, and if not, why."""
+    return (True, "") if a == b else (False, f"{a} vs {b}")
 
 
 def check_comparable(rows: Sequence[dict]) -> None:
-    """Refuse to combine values of one statistic on one task whose signatures differ, other than in
-    the task hash's version of nothing: the signature already names task, config and metric version."""
+    """Refuse to combine values of one statistic on one task whose signatures are not comparable."""
     seen: dict[tuple[str, str], dict] = {}
     for row in rows:
         key = (row["task"], row["statistic"])
         first = seen.setdefault(key, row)
-        if first["signature"] != row["signature"]:
+        ok, why = signatures_comparable(first["signature"], row["signature"])
+        if not ok:
             raise CrevalError(
-                f"not comparable: {row['statistic']} on {row['task']} has signature {first['signature']} at "
-                f"{first['schedule']} step {first['step']} but {row['signature']} at {row['schedule']} step {row['step']}")
+                f"not comparable: {row['statistic']} on {row['task']} at {first['schedule']} step {first['step']} "
+                f"and {row['schedule']} step {row['step']}: {why}")

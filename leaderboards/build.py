@@ -1,14 +1,16 @@
 """``creval leaderboard build``: from a results directory and its sweep manifest to a leaderboard.
 
-Per schedule, task and statistic: the value at every checkpoint (mean over prompts, 95% bootstrap
-interval), the final value and the area under the trajectory; per schedule: minimum and final token
-entropy, the collapse step (first step with entropy below ``entropy_threshold``), creativity
-retention (writing diversity at the end / at the start), the entropy-performance fit per structured
-task, backward transfer for staged schedules (stages declare their ``families``); across schedules:
-the Pareto front of (structured pass@1, writing distinct-2) over all checkpoints, and paired bootstrap
-differences at the final checkpoints against the first schedule. Values whose signatures differ are
-refused (``check_comparable``). Written: ``leaderboard.json``, ``leaderboard.csv``, ``leaderboard.md``,
-and the site (``site.py``).
+Per schedule, task and statistic: the value at every checkpoint (mean over prompts with the 95%
+interval of ``creval.stats``), the final value and the area under the trajectory; per schedule:
+minimum and final token entropy, the collapse step (first step whose entropy is below half the first
+checkpoint's, or an absolute threshold), creativity retention (writing diversity at the end / at the
+start), the entropy-performance fit per structured task (refused, with the reason, where it would mean
+nothing), backward transfer for staged schedules (stages declare their ``families``; the stage-end
+checkpoints used are listed); across schedules: the Pareto front of (structured pass@1, writing
+diversity) over all checkpoints, and paired comparisons at the final checkpoints against the first
+schedule (sign-flip test; "not testable" rows are never separated). Values whose signatures are not
+comparable are refused (``check_comparable``). Written: ``leaderboard.json``, ``leaderboard.csv``,
+``leaderboard.md``, and the site (``site.py``).
 """
 from __future__ import annotations
 
@@ -24,7 +26,10 @@ from creval.jsonsafe import finite
 from creval.manifest import load_manifest
 from creval.sweep import plan
 
-from .analysis import area_under, backward_transfer, check_comparable, collapse_step, fit_entropy_law, pareto_front, paired_bootstrap
+from creval.stats import paired, statistic_info
+
+from .analysis import (area_under, backward_transfer, check_comparable, collapse_step, fit_entropy_law, pareto_front,
+                       stage_ends)
 from .collect import CellScores, read_results
 
 STRUCTURED = ("math", "code")
@@ -38,10 +43,12 @@ def _mean(values: list[float]) -> float:
     return sum(vals) / len(vals) if vals else float("nan")
 
 
-def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: float = 0.5,
+def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: float = 0.5, relative: bool = True,
           diversity: str = DIVERSITY) -> dict[str, Any]:
     """``diversity``: the writing statistic for creativity retention, backward transfer and the Pareto
-    front (distinct-2 by default; distinct-1 suits one-word answers)."""
+    front (distinct-2 by default; distinct-1 suits one-word answers). Collapse: entropy below
+    ``entropy_threshold`` times the first checkpoint's (``relative``, the default: 0.5 = half of it)
+    or below ``entropy_threshold`` nats."""
     manifest = load_manifest(manifest_path)
     planned = [c for c in plan(manifest) if c.state == "done"]
     cells = {c.key: c for c in read_results(results) if c.key in {p.key for p in planned}}
@@ -85,7 +92,8 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
                 ent = per[ENTROPY]
                 t["entropy_min"] = min(h for _, h in ent)
                 t["entropy_final"] = ent[-1][1]
-                t["collapse_step"] = collapse_step([s for s, _ in ent], [h for _, h in ent], entropy_threshold)
+                t["collapse_step"] = collapse_step([s for s, _ in ent], [h for _, h in ent], entropy_threshold,
+                                                   relative=relative)
             if family in STRUCTURED and ENTROPY in per and CORRECT in per:
                 try:
                     fit = fit_entropy_law([h for _, h in per[ENTROPY]], [r for _, r in per[CORRECT]])
@@ -96,22 +104,21 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
                 t["creativity_retention"] = per[diversity][-1][1] / per[diversity][0][1]
             a["tasks"][task] = t
         schedule = next(s for s in manifest.schedules if s.name == sched)
-        ends = []
-        for name, _ in schedule.stages:
-            in_stage = [c.step for c in schedule.checkpoints() if c.stage == name and c.step in sched_steps]
-            for family in schedule.domains.get(name, []):
-                if in_stage:
-                    ends.append((family, max(in_stage)))
-        if len({e for _, e in ends}) > 1:
-            at = {(f, s): domain_score(sched, s, f) for f, s in ends + [(f, sched_steps[-1]) for f, _ in ends]}
-            a["backward_transfer"] = backward_transfer(ends, at, sched_steps[-1])
+        if len(schedule.stages) > 1:
+            stages, warnings = stage_ends([(n, u, schedule.domains.get(n, [])) for n, u in schedule.stages], sched_steps)
+            if len(stages) > 1:
+                a["backward_transfer"] = {**backward_transfer(stages, lambda f, st: domain_score(sched, st, f)),
+                                          "warnings": warnings}
+            else:
+                a["backward_transfer"] = {"refused": "fewer than two stages have an evaluated checkpoint",
+                                          "warnings": warnings}
         analysis[sched] = a
 
-    points = [(s, st, domain_score(s, st, "math") if any(f == "math" for f in families.values()) else
-               _mean([domain_score(s, st, f) for f in STRUCTURED]),
+    # x: structured correctness, the mean over the structured families present; y: writing diversity
+    points = [(s, st, _mean([domain_score(s, st, f) for f in STRUCTURED if f in families.values()]),
                _mean([value.get((s, st, t, diversity), float("nan")) for t, f in families.items() if f == "writing"]))
               for s in schedules for st in steps[s]]
-    front = pareto_front([(x, y) for _, _, x, y in points])
+    front = pareto_front([(x, y) for _, _, x, y in points], (1, statistic_info(diversity).direction or 1))
     pareto = [{"schedule": s, "step": st, "correctness": x, "diversity": y, "on_front": i in front}
               for i, (s, st, x, y) in enumerate(points)]
 
@@ -126,19 +133,31 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
             if a_cell is None or b_cell is None:
                 continue
             for stat in sorted(set(a_cell.values) & set(b_cell.values)):
-                diff, low, high, n = paired_bootstrap(a_cell.values[stat], b_cell.values[stat])
-                comparisons.append({"baseline": base, "schedule": other, "task": task, "statistic": stat, "difference": diff,
-                                    "ci_low": low, "ci_high": high, "prompts": n,
-                                    "separated": bool(n and (low > 0 or high < 0))})
+                comparisons.append({"baseline": base, "schedule": other, "task": task, "statistic": stat,
+                                    **_compared(a_cell.values[stat], b_cell.values[stat])})
 
     board = {"manifest": str(manifest_path), "schedules": schedules, "rows": rows, "analysis": analysis, "diversity": diversity,
-             "pareto": pareto, "comparisons": comparisons, "entropy_threshold": entropy_threshold}
+             "pareto": pareto, "comparisons": comparisons,
+             "entropy_threshold": {"value": entropy_threshold, "relative": relative}}
     out.mkdir(parents=True, exist_ok=True)
     _write_outputs(board, out)
     from .site import write_site
 
     write_site(board, placed, results, out)
     return board
+
+
+def _compared(a: dict[str, float], b: dict[str, float]) -> dict[str, Any]:
+    """A final-checkpoint comparison: the paired difference, its interval and whether the sign-flip test
+    separates it from zero (two-sided 5%, unadjusted); one value per cell is never "separated"."""
+    if set(a) == {""} or set(b) == {""}:
+        diff = b.get("", math.nan) - a.get("", math.nan)
+        return {"difference": diff, "ci_low": math.nan, "ci_high": math.nan, "prompts": 0, "testable": False,
+                "note": "one value per cell: nothing to resample", "separated": False}
+    r = paired(a, b)
+    return {"difference": r.difference, "ci_low": r.low, "ci_high": r.high, "prompts": r.prompts,
+            "testable": r.testable, "note": r.reason, "p": min(1.0, 2 * min(r.p_lower, r.p_higher)),
+            "separated": bool(r.testable and min(r.p_lower, r.p_higher) < 0.025)}
 
 
 def _cell_at(placed: list, schedule: str, step: int, task: str) -> CellScores | None:
@@ -171,6 +190,6 @@ def markdown(board: dict[str, Any]) -> str:
     marked = [c for c in board["comparisons"] if not c["separated"] and c["statistic"] in wanted]
     if marked:
         lines.append("")
-        lines.append("Differences the 95% paired bootstrap interval does not separate from zero: " +
+        lines.append("Differences the paired sign-flip test does not separate from zero (or cannot test): " +
                      "; ".join(f"{c['schedule']} vs {c['baseline']} {c['task']} {c['statistic']}" for c in marked))
     return "\n".join(lines) + "\n"

@@ -10,13 +10,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pyarrow.parquet as pq
 
 from creval.errors import CrevalError
 from creval.store import Store
 
-from .stats import mean_ci
+from creval.stats import mean_interval, statistic_info
 
 
 @dataclass
@@ -32,7 +31,7 @@ class CellScores:
         per_prompt = self.values.get(statistic, {})
         if set(per_prompt) == {""}:  # a statistic across prompts: one value, no interval
             return per_prompt[""], float("nan"), float("nan"), 1
-        return mean_ci(np.array(list(per_prompt.values()), dtype=float))
+        return mean_interval(list(per_prompt.values()), bounds=statistic_info(statistic).bounds).as_tuple()
 
 
 def read_cell(store: Store, key: str) -> CellScores:

@@ -128,7 +128,7 @@ pre{white-space:pre-wrap;background:#fafafa;border:1px solid #ddd;padding:6px;ma
 </style><script src="plotly.min.js"></script></head><body>
 <h1>creval leaderboard</h1>
 <h2>Final checkpoints</h2><table id="final" class="sortable"></table>
-<h2>Paired comparisons (final checkpoints, 95% paired bootstrap)</h2><table id="comparisons" class="sortable"></table>
+<h2>Paired comparisons (final checkpoints: difference, 95% t interval, sign-flip test)</h2><table id="comparisons" class="sortable"></table>
 <h2>Plots</h2><div id="plots"></div>
 <h2>All values</h2><table id="rows" class="sortable"></table>
 <h2>Samples</h2>
@@ -157,8 +157,9 @@ const last = {}; B.rows.forEach(r => { last[r.schedule] = Math.max(last[r.schedu
 const finalRows = B.rows.filter(r => r.step === last[r.schedule]);
 table(document.getElementById('final'), ['schedule', 'step', 'task', 'statistic', 'mean', 'ci low', 'ci high'],
       finalRows.map(r => [r.schedule, r.step, r.task, r.statistic, r.mean, r.ci_low, r.ci_high]));
-table(document.getElementById('comparisons'), ['schedule', 'vs', 'task', 'statistic', 'difference', 'ci low', 'ci high', 'separated from 0'],
-      B.comparisons.map(c => [c.schedule, c.baseline, c.task, c.statistic, c.difference, c.ci_low, c.ci_high, c.separated ? 'yes' : 'no']));
+table(document.getElementById('comparisons'), ['schedule', 'vs', 'task', 'statistic', 'difference', 'ci low', 'ci high', 'prompts', 'separated from 0'],
+      B.comparisons.map(c => [c.schedule, c.baseline, c.task, c.statistic, c.difference, c.ci_low, c.ci_high, c.prompts,
+                              c.testable ? (c.separated ? 'yes' : 'no') : 'not testable: ' + c.note]));
 table(document.getElementById('rows'), ['schedule', 'step', 'stage', 'task', 'statistic', 'mean', 'ci low', 'ci high', 'prompts'],
       B.rows.map(r => [r.schedule, r.step, r.stage, r.task, r.statistic, r.mean, r.ci_low, r.ci_high, r.n_prompts]));
 const plots = document.getElementById('plots');

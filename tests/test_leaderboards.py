@@ -10,12 +10,12 @@ import pytest
 import creval
 from creval.cli.main import main
 from creval.errors import CrevalError
-from creval.leaderboards.analysis import (area_under, backward_transfer, check_comparable, collapse_step,
-                                          fit_entropy_law, paired_bootstrap, pareto_front)
+from creval.leaderboards.analysis import (Stage, area_under, backward_transfer, check_comparable, collapse_step,
+                                          fit_entropy_law, pareto_front, stage_ends)
 from creval.records import GenerationConfig
 from creval.runner import load_task
 
-from conftest import sharpened_sweep
+from conftest import SHARED, sharpened_sweep
 
 
 def test_entropy_law_fit_recovers_a_and_b():
@@ -30,30 +30,61 @@ def test_entropy_law_fit_recovers_a_and_b():
         fit_entropy_law([0.1, 0.2], [0.5, 0.4])
 
 
-def test_backward_transfer_area_collapse_and_pareto_by_hand():
+def test_entropy_law_fit_refuses_degenerate_and_ill_conditioned_trajectories():
+    with pytest.raises(CrevalError, match="the reward is 0 at every checkpoint"):
+        fit_entropy_law([1.0, 0.8, 0.5], [0.0, 0.0, 0.0])  # R^2 was reported as 1.0
+    with pytest.raises(CrevalError, match="the reward is 0.4 at every checkpoint"):
+        fit_entropy_law([1.0, 0.8, 0.5], [0.4, 0.4, 0.4])  # R^2 was -10.3
+    with pytest.raises(CrevalError, match="ill-conditioned"):
+        fit_entropy_law([0.5, 0.5000001, 0.5000002], [0.1, 0.2, 0.3])  # a was -3e5
+
+
+def test_backward_transfer_by_hand_for_any_stage_layout():
+    value = {("math", 100): 0.6, ("math", 200): 0.5, ("writing", 100): 0.3, ("writing", 200): 0.8,
+             ("code", 100): 0.2, ("code", 200): 0.4}
+    at = lambda f, s: value[(f, s)]  # noqa: E731
     # stage 1 trains math (ends at step 100), stage 2 writing (ends at 200 = final)
-    value = {("math", 100): 0.6, ("math", 200): 0.5, ("writing", 200): 0.8}
-    assert backward_transfer([("math", 100), ("writing", 200)], value, 200) == pytest.approx(-0.1)
+    bwt = backward_transfer([Stage("s", ("math",), 100), Stage("c", ("writing",), 200)], at)
+    assert bwt["value"] == pytest.approx(-0.1) and bwt["stage_ends"] == {"s": 100, "c": 200}
+    # creative-first: writing, then math+code. Lopez-Paz & Ranzato: only writing is "before the end";
+    # a last stage of two families used to add a zero term and halve the value
+    value[("writing", 200)] = 0.2
+    bwt = backward_transfer([Stage("c", ("writing",), 100), Stage("s", ("math", "code"), 200)], at)
+    assert bwt["value"] == pytest.approx(-0.1) and [t["family"] for t in bwt["terms"]] == ["writing"]
+    # three stages, the first with two families: the mean of three terms
+    bwt = backward_transfer([Stage("a", ("math", "code"), 100), Stage("b", ("writing",), 150),
+                             Stage("c", ("writing",), 200)],
+                            lambda f, s: {("math", 100): 0.5, ("code", 100): 0.5, ("writing", 150): 0.5}.get((f, s), 0.2))
+    assert bwt["value"] == pytest.approx(-0.3) and len(bwt["terms"]) == 3
+    with pytest.raises(CrevalError, match="at least two stages"):
+        backward_transfer([Stage("a", ("math",), 100)], at)
+
+
+def test_stage_ends_use_the_last_checkpoint_inside_each_stage_and_warn_when_it_is_not_the_end():
+    stages = [("structured", 76, ["math"]), ("creative", None, ["writing"])]
+    ends, warnings = stage_ends(stages, [0, 50, 100, 150])
+    assert [(e.name, e.end) for e in ends] == [("structured", 50), ("creative", 150)]
+    assert warnings == ["stage 'structured' ends at step 75 but its last checkpoint is step 50"]
+    ends, warnings = stage_ends(stages, [0, 50, 75, 100, 150])
+    assert [e.end for e in ends] == [75, 150] and warnings == []
+
+
+def test_area_collapse_and_pareto_by_hand():
     assert area_under([0, 100, 200], [1.0, 0.5, 0.5]) == pytest.approx((75 + 50) / 200)
+    assert area_under([0, 100, 100, 200], [1.0, 0.4, 0.6, 0.5]) == pytest.approx((75 + 50) / 200)  # was NaN
     assert collapse_step([0, 100, 200], [2.0, 0.4, 0.1], 0.5) == 100 and collapse_step([0], [2.0], 0.5) is None
+    # relative: half of the starting entropy; a sharp warm-up at 0.3 nats is not "collapsed" at step 0
+    assert collapse_step([0, 100, 200], [0.3, 0.2, 0.1], 0.5) == 0
+    assert collapse_step([0, 100, 200], [0.3, 0.2, 0.1], 0.5, relative=True) == 200
     assert pareto_front([(0.1, 0.9), (0.5, 0.5), (0.4, 0.4), (0.9, 0.1)]) == [0, 1, 3]
-
-
-def test_paired_bootstrap_covers_the_true_difference_at_about_the_nominal_rate():
-    rng = np.random.default_rng(1)
-    covered, sims = 0, 300
-    for i in range(sims):
-        base = rng.normal(0.5, 0.2, 60)
-        cand = base + 0.05 + rng.normal(0, 0.1, 60)
-        diff, low, high, n = paired_bootstrap(dict(enumerate(base)), dict(enumerate(cand)), n_boot=500, seed=i)
-        covered += low <= 0.05 <= high
-    assert 0.88 <= covered / sims <= 0.99
+    rising = [(0.1, 0.1), (0.5, 0.5), (0.4, 0.6), (0.9, 0.9)]
+    assert pareto_front(rising) == [3] and pareto_front(rising, (1, -1)) == [0, 1, 3]  # lower y is better
 
 
 def test_mismatched_signatures_are_refused():
     rows = [{"task": "t", "statistic": "s", "signature": "s|n:4", "schedule": "a", "step": 0},
             {"task": "t", "statistic": "s", "signature": "s|n:8", "schedule": "b", "step": 0}]
-    with pytest.raises(CrevalError, match="not comparable: s on t has signature s\\|n:4 at a step 0 but s\\|n:8 at b step 0"):
+    with pytest.raises(CrevalError, match="not comparable: s on t at a step 0 and b step 0: s\\|n:4 vs s\\|n:8"):
         check_comparable(rows)
 
 
@@ -104,47 +135,87 @@ def test_untrusted_text_cannot_break_out_of_the_page(tmp_path):
     assert "innerHTML" not in PAGE and "textContent" in PAGE
 
 
-def _replay_results(tmp_path: Path, name: str, correct_share: float) -> Path:
-    task = load_task("mini_math")
+def _replay_results(tmp_path: Path, name: str, correct, *, k: int = 4, limit: int | None = None,
+                    metrics=("pass_at_k:k=1",)) -> Path:
+    """A results directory of replayed mini_math answers: ``correct(i)`` of the ``k`` samples of prompt i right."""
+    spec = f"gsm8k:data={SHARED / 'gsm8k' / 'test.jsonl'}:limit={limit}" if limit else "mini_math"
+    task = load_task(spec)
     rows = []
     for i, p in enumerate(task.prompt_set):
-        good = (i % 10) < correct_share * 10
-        answer = p.reference if good else str(float(p.reference) + 7)
-        rows.append({"prompt_id": p.id, "samples": [f"so \\boxed{{{answer}}}"] * 4})
+        good = correct(i)
+        rows.append({"prompt_id": p.id, "samples": [f"so \\boxed{{{p.reference if j < good else float(p.reference) + 7}}}"
+                                                    for j in range(k)]})
     gens = tmp_path / f"{name}.jsonl"
     gens.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / name
-    creval.run(name, ["mini_math"], GenerationConfig(n=4), backend="replay", backend_options={"generations": str(gens)},
-               out=str(out), metrics=["pass_at_k:k=1"])
+    creval.run(name, [spec], GenerationConfig(n=k), backend="replay", backend_options={"generations": str(gens)},
+               out=str(out), metrics=list(metrics))
     return out
 
 
 def test_compare_exit_codes(tmp_path, capsys):
-    base = _replay_results(tmp_path, "baseline", 0.9)
-    same = _replay_results(tmp_path, "same", 0.9)
-    worse = _replay_results(tmp_path, "worse", 0.3)
+    base = _replay_results(tmp_path, "baseline", lambda i: 4 * ((i % 10) < 9))
+    same = _replay_results(tmp_path, "same", lambda i: 4 * ((i % 10) < 9))
+    worse = _replay_results(tmp_path, "worse", lambda i: 4 * ((i % 10) < 3))
     assert main(["compare", str(base), str(same), "--max-drop", "pass@1=0.02"]) == 0
-    assert "No gate crossed." in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "No gate crossed." in out and "not testable: the per-prompt differences do not vary" in out
     summary = tmp_path / "summary.md"
     assert main(["compare", str(base), str(worse), "--max-drop", "pass@1=0.1", "--markdown", str(summary)]) == 1
-    assert "**crossed**" in capsys.readouterr().out and "1 gate(s) crossed" in summary.read_text()
+    out = capsys.readouterr().out
+    assert "**crossed**" in out and "1 gate(s) crossed" in summary.read_text() and "| 22 |" in out
     assert main(["compare", str(base), str(tmp_path / "nope")]) == 2
-    assert main(["compare", str(base), str(worse), "--max-drop", "pass@1"]) == 2
-    assert main(["compare", str(base), str(worse), "--max-drop", "nonsense=1"]) == 2
+    for bad in ("pass@1", "nonsense=1", "pass@1=nan", "pass@1=-1"):
+        assert main(["compare", str(base), str(worse), "--max-drop", bad]) == 2, bad
 
 
-def test_best_checkpoint_ties_go_to_the_earlier_step_and_divergence_is_flagged(tmp_path):
-    from creval.leaderboards.best import Point, best_checkpoint, divergences, read_rewards
+def test_compare_refuses_too_few_prompts_and_never_gates_what_it_cannot_test(tmp_path, capsys):
+    # the audit's case: one prompt, 3/4 correct vs 2/4, printed "[-0.25,-0.25] crossed", exit 1
+    one_a = _replay_results(tmp_path, "one_a", lambda i: 3, limit=1)
+    one_b = _replay_results(tmp_path, "one_b", lambda i: 2, limit=1)
+    assert main(["compare", str(one_a), str(one_b), "--max-drop", "pass@1=0.02"]) == 2
+    assert "share 1 prompts, fewer than --min-prompts 10" in capsys.readouterr().err
+    assert main(["compare", str(one_a), str(one_b), "--max-drop", "pass@1=0.02", "--min-prompts", "1"]) == 0
+    assert "not testable: one paired prompt" in capsys.readouterr().out  # asked to go on: shown, never gated
 
-    points = [Point(0, 0.40, 0.35, 0.45), Point(100, 0.60, 0.55, 0.66), Point(200, 0.62, 0.57, 0.67),
-              Point(300, 0.50, 0.45, 0.55)]
-    assert best_checkpoint(points).step == 100  # 0.60 is inside 200's interval [0.57, 0.67]: the earlier wins
-    assert best_checkpoint([Point(0, 0.1, 0.0, 0.2), Point(1, 0.9, 0.85, 0.95)]).step == 1
+
+def test_compare_pairs_prompts_and_says_how_many(tmp_path):
+    from creval.leaderboards.compare import compare
+
+    base = _replay_results(tmp_path, "b", lambda i: 4)
+    cand = _replay_results(tmp_path, "c", lambda i: 4 if i >= 2 else 0)
+    diffs = {d.statistic: d for d in compare(base, cand, {})}
+    assert diffs["pass@1"].prompts == 22 and diffs["pass@1"].candidate == pytest.approx(20 / 22)
+
+
+def test_cell_level_statistics_are_values_without_a_fake_interval(tmp_path, capsys):
+    metrics = ("pass_at_k:k=1", "distinct_n:n=1")
+    a = _replay_results(tmp_path, "ca", lambda i: 4, metrics=metrics)
+    b = _replay_results(tmp_path, "cb", lambda i: 0, metrics=metrics)
+    from creval.leaderboards.compare import compare
+
+    cell = {d.statistic: d for d in compare(a, b, {"distinct-1-corpus": 0.0})}["distinct-1-corpus"]
+    assert not cell.testable and cell.note == "one value per cell: nothing to resample" and not cell.crossed
+    assert math.isnan(cell.ci_low)
+    gated = {d.statistic: d for d in compare(a, b, {"distinct-1-corpus": 0.0}, gate_cell_level=True)}
+    assert gated["distinct-1-corpus"].crossed == (gated["distinct-1-corpus"].worse_by > 0)
+
+
+def test_lower_is_better_statistics_are_gated_on_a_rise(tmp_path):
+    from creval.leaderboards.compare import Difference, _decide
+
+    row = Difference("t", "self-bleu", "lower", 10.0, 30.0, 20.0, 15.0, 25.0, 50, p_worse=1e-6, gate=5.0)
+    assert row.worse_by == 20.0 and _decide([row], correction=True, gate_cell_level=False, alpha=0.025)[0].crossed
+    better = Difference("t", "self-bleu", "lower", 30.0, 10.0, -20.0, -25.0, -15.0, 50, p_worse=1.0, gate=5.0)
+    assert not _decide([better], correction=True, gate_cell_level=False, alpha=0.025)[0].crossed
+
+
+def test_rewards_csv_is_read(tmp_path):
+    from creval.leaderboards.best import read_rewards
+
     csv = tmp_path / "rewards.csv"
     csv.write_text("Wall time,Step,Value\n" + "".join(f"0,{s},{0.1 * s / 100}\n" for s in range(0, 301, 10)))
-    rewards = read_rewards(csv)
-    assert rewards[:2] == [(0, 0.0), (10, 0.01)]
-    assert divergences(points, rewards, window=20) == [300]  # reward still rising, accuracy fell
+    assert read_rewards(csv)[:2] == [(0, 0.0), (10, 0.01)]
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
     with pytest.raises(CrevalError, match="no step column"):
         read_rewards(tmp_path / "bad.csv")
@@ -156,6 +227,7 @@ def test_best_command(swept, capsys):
                  "--task", "mini_writing", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert [e["schedule"] for e in report] == ["joint", "staged"]
-    assert all(e["best_step"] in (0, 100, 200) and len(e["trajectory"]) == 3 for e in report)
+    assert all(e["step"] in (0, 100, 200) and len(e["trajectory"]) == 3 and "scored best" in e["reason"]
+               for e in report)
     assert main(["best", "--results", str(root / "results"), "--manifest", str(manifest), "--metric", "nope",
                  "--task", "mini_writing"]) == 2

@@ -2,8 +2,21 @@
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import asdict
 from pathlib import Path
+
+
+def _threshold(text: str) -> tuple[float, bool]:
+    """``0.3`` (nats) or ``50%`` (of the first checkpoint's entropy) -> (value, relative)."""
+    relative = text.strip().endswith("%")
+    try:
+        value = float(text.strip().rstrip("%")) / (100 if relative else 1)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number of nats or a percentage, got {text!r}")
+    return value, relative
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -15,15 +28,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--results", required=True, type=Path, help="results directory")
     b.add_argument("--manifest", required=True, type=Path, help="the sweep manifest that names schedules and steps")
     b.add_argument("--out", required=True, type=Path, help="site directory to write")
-    b.add_argument("--entropy-threshold", type=float, default=0.5, help="collapse step: entropy below this (nats)")
-    bs = sub.add_parser("best", help="the best checkpoint of each schedule on a held-out statistic",
-                        description="Per schedule, the best checkpoint on STATISTIC of TASK (ties within the best's 95% "
-                        "interval go to the earlier step), and with --rewards the steps where training reward rose "
-                        "while the statistic fell.")
+    b.add_argument("--entropy-threshold", type=_threshold, default=(0.5, True), metavar="NATS|PERCENT",
+                   help="collapse step: entropy below this many nats, or below this share of the first checkpoint's "
+                   "entropy when given as a percentage (default 50%%)")
+    bs = sub.add_parser("best", help="the checkpoint to ship from each schedule, on a held-out statistic",
+                        description="Per schedule, the checkpoint that scores best on STATISTIC of TASK on half of the "
+                        "prompts (an earlier one instead when a paired test shows it within --tolerance of it), its "
+                        "value on the other, held-out half, and with --rewards the steps where the training reward "
+                        "rose while the statistic got significantly worse.")
     bs.add_argument("--results", required=True, type=Path)
     bs.add_argument("--manifest", required=True, type=Path)
     bs.add_argument("--metric", required=True, help="a statistic, e.g. pass@1")
     bs.add_argument("--task", required=True, help="the held-out task (its label)")
+    bs.add_argument("--tolerance", type=float, default=0.01,
+                    help="prefer an earlier checkpoint shown to be within this of the top one (default 0.01)")
+    bs.add_argument("--seed", type=int, default=0, help="seed of the selection/held-out split of the prompts")
     bs.add_argument("--rewards", type=Path, help="training reward CSV exported from wandb / TensorBoard")
     bs.add_argument("--window", type=int, default=50, help="reward: mean over the last WINDOW steps (default 50)")
     bs.add_argument("--json", action="store_true")
@@ -34,6 +53,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     c.add_argument("candidate", type=Path)
     c.add_argument("--max-drop", action="append", default=[], metavar="STAT=VALUE",
                    help="gate: fail when STAT drops by more than VALUE, significantly (repeatable)")
+    c.add_argument("--min-prompts", type=int, default=10,
+                   help="refuse (exit 2) when a task shares fewer prompts; rows with fewer paired values are "
+                   "not testable (default 10)")
+    c.add_argument("--no-correction", action="store_true",
+                   help="test each gate at 2.5%% one-sided on its own (default: Holm over all gates of the run)")
+    c.add_argument("--gate-cell-level", action="store_true",
+                   help="also gate statistics computed once per cell (on the point difference: no interval)")
     c.add_argument("--markdown", type=Path, help="also write the summary as Markdown (e.g. $GITHUB_STEP_SUMMARY)")
     c.add_argument("--json", action="store_true", help="print JSON")
 
@@ -41,7 +67,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def run_leaderboard(args: argparse.Namespace) -> int:
     from creval.leaderboards.build import build
 
-    board = build(args.results, args.manifest, args.out, entropy_threshold=args.entropy_threshold)
+    value, relative = args.entropy_threshold
+    board = build(args.results, args.manifest, args.out, entropy_threshold=value, relative=relative)
     print(f"leaderboard: {len(board['rows'])} values, {len(board['schedules'])} schedules -> {args.out / 'index.html'}")
     return 0
 
@@ -51,18 +78,20 @@ def run_compare(args: argparse.Namespace) -> int:
 
     from .render import to_json
 
-    diffs = compare(args.baseline, args.candidate, parse_gates(args.max_drop))
-    text = markdown(diffs)
+    diffs = compare(args.baseline, args.candidate, parse_gates(args.max_drop), min_prompts=args.min_prompts,
+                    correction=not args.no_correction, gate_cell_level=args.gate_cell_level)
+    text = markdown(diffs, correction=not args.no_correction)
     if args.markdown:
         with open(args.markdown, "a") as fh:
             fh.write(text)
-    print(to_json([{**asdict(d), "crossed": d.crossed} for d in diffs]) if args.json else text, end="" if not args.json else "\n")
+    print(to_json([{**asdict(d), "worse_by": d.worse_by} for d in diffs]) if args.json else text,
+          end="" if not args.json else "\n")
     return 1 if any(d.crossed for d in diffs) else 0
 
 
 def run_best(args: argparse.Namespace) -> int:
     from creval.errors import CrevalError
-    from creval.leaderboards.best import Point, best_checkpoint, divergences, read_rewards
+    from creval.leaderboards.best import choose, divergences, mean_of, read_rewards
     from creval.leaderboards.collect import read_results
     from creval.manifest import load_manifest
     from creval.sweep import plan
@@ -72,22 +101,23 @@ def run_best(args: argparse.Namespace) -> int:
     manifest = load_manifest(args.manifest)
     cells = {c.key: c for c in read_results(args.results)}
     rewards = read_rewards(args.rewards) if args.rewards else None
+    planned = plan(manifest)
     report = []
     for schedule in manifest.schedules:
-        points = []
-        for p in plan(manifest):
+        trajectory = {}
+        for p in planned:
             if p.schedule == schedule.name and p.task == args.task and p.state == "done" and p.key in cells:
                 cell = cells[p.key]
                 if args.metric not in cell.values:
                     raise CrevalError(f"{args.task} has no statistic {args.metric!r}; it has {sorted(cell.values)}")
-                points.append(Point(p.step, *cell.summary(args.metric)[:3]))
-        if not points:
+                trajectory[p.step] = cell.values[args.metric]
+        if not trajectory:
             continue
-        best = best_checkpoint(points)
-        entry = {"schedule": schedule.name, "best_step": best.step, "mean": best.mean, "ci_low": best.low, "ci_high": best.high,
-                 "trajectory": [vars(p) for p in sorted(points, key=lambda p: p.step)]}
+        choice = choose(trajectory, args.metric, tolerance=args.tolerance, seed=args.seed)
+        entry: dict = {"schedule": schedule.name, **asdict(choice),
+                       "trajectory": {step: mean_of(values) for step, values in sorted(trajectory.items())}}
         if rewards is not None:
-            entry["reward_up_metric_down"] = divergences(points, rewards, args.window)
+            entry["reward_up_metric_down"] = divergences(trajectory, args.metric, rewards, args.window)
         report.append(entry)
     if not report:
         raise CrevalError(f"no evaluated checkpoint has task {args.task!r} in {args.results}")
@@ -95,8 +125,11 @@ def run_best(args: argparse.Namespace) -> int:
         print(to_json(report))
         return 0
     for e in report:
-        line = f"{e['schedule']}: best step {e['best_step']}  {args.metric} {e['mean']:.3f} [{e['ci_low']:.3f}, {e['ci_high']:.3f}]"
-        if "reward_up_metric_down" in e and e["reward_up_metric_down"]:
-            line += f"  (training reward rose while {args.metric} fell at steps {e['reward_up_metric_down']})"
-        print(line)
+        print(f"{e['schedule']}: step {e['step']}  {args.metric} {e['value']:.3f} [{e['ci_low']:.3f}, {e['ci_high']:.3f}]"
+              f"  ({e['reason']})")
+        flagged = e.get("reward_up_metric_down")
+        if flagged:
+            print(f"  training reward rose while {args.metric} got significantly worse at steps "
+                  f"{[f['step'] for f in flagged]}")
     return 0
+
