@@ -48,7 +48,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     bs.add_argument("--json", action="store_true")
     c = sub.add_parser("compare", help="paired comparison of two runs, with regression gates for CI",
                        description="Compare CANDIDATE with BASELINE (results or cell directories) prompt by prompt. "
-                       "Exit 0: no gate crossed; 1: a significant regression beyond a gate; 2: bad input.")
+                       "A gate is crossed when the candidate is worse by more than it and significantly so (sign-flip test, Holm "
+                       "over the run's gates). Exit 0: no gate crossed; 1: a gate crossed; 2: bad input, including runs "
+                       "that share fewer than --min-prompts prompts.")
     c.add_argument("baseline", type=Path)
     c.add_argument("candidate", type=Path)
     c.add_argument("--max-drop", action="append", default=[], metavar="STAT=VALUE",
