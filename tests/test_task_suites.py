@@ -41,7 +41,7 @@ def test_gsm8k_fewshot_is_a_completion_prompt_that_stops_at_the_next_question():
     assert task.grade(p, gen(f" Some steps. The answer is {p.reference}.")).correct is True
 
 
-def test_all_humaneval_canonical_solutions_pass_and_return_none_fails():
+def test_all_humaneval_canonical_solutions_pass_and_stub_bodies_fail():
     task = HumanEval(data=str(HUMANEVAL_FILE))
     rows = [json.loads(line) for line in gzip.open(HUMANEVAL_FILE, "rt")]
     assert len(task.prompt_set) == len(rows) == 164
@@ -49,7 +49,7 @@ def test_all_humaneval_canonical_solutions_pass_and_return_none_fails():
     grades = task.grade_batch(right)
     failed = [(p.id, g.status, g.detail[-200:]) for (p, _), g in zip(right, grades) if g.correct is not True]
     assert not failed
-    stubs = [(p, gen("    return None\n")) for p in task.prompt_set]
+    stubs = [(p, gen(body)) for body in ("    return None\n", "    pass\n") for p in task.prompt_set]
     assert not [p.id for (p, _), g in zip(stubs, task.grade_batch(stubs)) if g.correct is not False]
 
 
