@@ -21,6 +21,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from creval.errors import CrevalError
 from creval.records import Generation, Prompt
 from creval.sandbox import Job
 
@@ -82,13 +83,21 @@ class HumanEvalInstruct(HumanEval):
     stop = ()
 
     def prompts(self) -> list[Prompt]:
-        return [Prompt(id=r["task_id"], text=INSTRUCT.format(prompt=r["prompt"]), reference=self.reference(r))
-                for r in self.rows()]
+        return [Prompt(id=r["task_id"], text=INSTRUCT.format(prompt=r["prompt"]),
+                       reference={**self.reference(r), "preamble": self._preamble(r)}) for r in self.rows()]
+
+    def _preamble(self, row: dict) -> str:
+        """Computed once at load, so that a prompt that is not Python fails there, naming the problem."""
+        try:
+            return preamble_of(row["prompt"], row["entry_point"])
+        except SyntaxError as exc:
+            raise CrevalError(f"{self.data or HUB_ID}: {row['task_id']}: the prompt is not valid Python ({exc.msg}, "
+                              f"line {exc.lineno}), so its imports and helpers cannot be found") from None
 
     def solution(self, prompt: Prompt, generation: Generation) -> str:
         code, ref = extract_code(generation.text), prompt.reference
         if re.search(rf"^\s*def\s+{re.escape(ref['entry_point'])}\s*\(", code, re.M):
-            return preamble_of(ref["prompt"], ref["entry_point"]) + code
+            return ref["preamble"] + code
         return ref["prompt"] + code
 
     def grader_id(self) -> str:

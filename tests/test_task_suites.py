@@ -98,6 +98,14 @@ def test_humaneval_instruct_preamble_is_top_level_code_only():
     assert preamble_of(rows["HumanEval/64"]["prompt"], "vowels_count").startswith('FIX = """')
 
 
+def test_humaneval_instruct_prompt_that_is_not_python_fails_at_load(tmp_path):
+    path = tmp_path / "he.jsonl"
+    path.write_text(json.dumps({"task_id": "X/0", "prompt": "def f(:\n", "canonical_solution": "", "test": "",
+                                "entry_point": "f"}) + "\n")
+    with pytest.raises(CrevalError, match="X/0: the prompt is not valid Python"):
+        HumanEvalInstruct(data=str(path)).prompt_set
+
+
 MBPP_ROWS = [
     {"task_id": 901, "text": "Write a function to return the sum of the squares of a list of integers.",
      "code": "def sum_squares(xs):\n    return sum(x * x for x in xs)", "test_setup_code": "",
