@@ -7,7 +7,7 @@ Extraction rules, tried in order; the first that matches wins and is recorded wi
 2. ``hash``: the text after the last ``####`` (GSM8K's solution format);
 3. ``answer-is``: the value right after the last "the answer is" (markdown emphasis and math
    delimiters skipped): a LaTeX, mixed or slash fraction, a number (``$``, ``%`` kept for math-verify),
-   ``x = N``, or a comma-separated list of these; else the next word;
+   ``x = N``, or a comma-separated list of these that ends the sentence; else the next word;
 4. ``a-colon``: the last line of the form ``A: N``;
 5. ``last-number``: the last number or slash fraction in the text.
 
@@ -37,7 +37,8 @@ _VALUE = (rf"{_SIGN}\\?\$?\s*(?:\d+\s+\d+/\d+(?![\d/])|{_FRAC}|(?:{_NUM})/(?:{_N
           rf"|(?:{_NUM})(?:\s*\\?%)?)")
 _HASH = re.compile(r"####\s*(.+)")
 _ANSWER_IS = re.compile(r"answer is[:\s]*(.*)", re.I)
-_ANSWER_VALUE = re.compile(rf"\s*((?:[a-zA-Z]\s*=\s*)?{_VALUE}(?:\s*,\s*{_VALUE})*)")
+# A list only where it ends the sentence: "1, 2, 3." is a list, "20, 5 of them red" is 20.
+_ANSWER_VALUE = re.compile(rf"\s*((?:[a-zA-Z]\s*=\s*)?{_VALUE}(?:(?:\s*,\s*{_VALUE})+(?=\s*(?:[.;!](?:\s|$)|$)))?)")
 _WORD = re.compile(r"\s*([^\s.,;]+)")
 _A_COLON = re.compile(rf"^\s*A:\s*({_VALUE})\s*\.?\s*$", re.M)
 _LAST_VALUE = re.compile(_VALUE)

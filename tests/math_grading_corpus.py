@@ -35,6 +35,9 @@ CASES = [
     ("thousands", "\\boxed{12,34}", "1234", False),
     ("thousands", "\\boxed{1,23,456}", "123456", False),
     ("thousands", "The answer is 1, 2, 3.", "1,2,3", True),
+    ("thousands", "The answer is 1, 2, 3. Check: all fit.", "1,2,3", True),
+    ("thousands", "The answer is 20, 5 of them red.", "20", True),
+    ("thousands", "The answer is 20, 5 of them red.", "20, 5", False),
     ("thousands", "\\boxed{3, 1, 2}", "1, 2, 3", True),
     ("thousands", "\\boxed{1, 2}", "1, 2, 3", False),
     # fractions: LaTeX, slash, mixed
