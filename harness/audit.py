@@ -11,11 +11,15 @@ Graders (each returns the answer it read and a verdict):
   compared as lm-eval's exact_match does for gsm8k (case ignored; commas, ``$``, anything up to
   ``#### `` and a final period removed);
 * ``math-verify``: math-verify on the whole response with its own extraction, no creval chain.
+
+Each sample also records which rule of creval's extraction chain read its answer (``no-answer`` when
+none did); ``rule_counts`` tallies them, so a grader that lives on ``last-number`` shows it.
 """
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -76,6 +80,7 @@ class AuditRow:
     verdicts: dict[str, bool]
     answers: dict[str, str | None]
     text_tail: str
+    rule: str
 
     @property
     def disagrees(self) -> bool:
@@ -129,7 +134,8 @@ def audit(task: Task, generations: dict[str, list[str]]) -> list[AuditRow]:
             verdicts, answers = {"creval": bool(mine.correct)}, {"creval": mine.answer}
             for name, grade in ALTERNATIVES.items():
                 answers[name], verdicts[name] = grade(gold, text)
-            rows.append(AuditRow(pid, j, gold, verdicts, answers, text[-160:]))
+            rule = mine.detail.removeprefix("rule:") if mine.detail.startswith("rule:") else mine.status
+            rows.append(AuditRow(pid, j, gold, verdicts, answers, text[-160:], rule))
     return rows
 
 
@@ -141,6 +147,11 @@ def summary(rows: list[AuditRow]) -> dict[str, dict[str, float]]:
             for n in names}
 
 
+def rule_counts(rows: list[AuditRow]) -> dict[str, int]:
+    """How often each extraction rule read the answer, most frequent first."""
+    return dict(Counter(r.rule for r in rows).most_common())
+
+
 def to_dict(rows: list[AuditRow]) -> dict:
-    return {"samples": len(rows), "graders": summary(rows),
+    return {"samples": len(rows), "graders": summary(rows), "rules": rule_counts(rows),
             "disagreements": [asdict(r) for r in rows if r.disagrees]}

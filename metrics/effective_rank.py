@@ -5,7 +5,9 @@ the last-layer hidden states of its tokens (T x d) have singular values s_i; wit
 direction) and min(T, d). Averaged over the prompt's responses.
 
 The backend computes it at generation time, when asked: ``creval run --hidden-states`` (Hugging Face
-backend). A cell generated without it has no values: NaN, with every prompt left out.
+backend). A cell generated without it has no values: NaN, with every prompt left out. A response
+whose hidden states hold NaN or infinity (a diverged checkpoint, fp16 overflow) has no singular values
+to speak of: its effective rank is NaN (LAPACK would raise instead).
 """
 from __future__ import annotations
 
@@ -19,8 +21,12 @@ from creval.records import GenerationConfig, Generation, Grade, Prompt
 
 
 def effective_rank(matrix: np.ndarray) -> float:
-    """exp of the Shannon entropy of the normalised singular values of ``matrix`` (NaN if it is zero)."""
-    singular = np.linalg.svd(np.asarray(matrix, dtype=np.float64), compute_uv=False)
+    """exp of the Shannon entropy of the normalised singular values of ``matrix`` (NaN if it is zero
+    or not finite)."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if not np.isfinite(matrix).all():
+        return float("nan")
+    singular = np.linalg.svd(matrix, compute_uv=False)
     total = singular.sum()
     if total <= 0:
         return float("nan")

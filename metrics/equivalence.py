@@ -15,7 +15,9 @@ equivalent to, else starts a new class (NoveltyBench's procedure). Equivalence, 
 Statistics: ``distinct-k`` (the number of classes), ``semantic-entropy`` (discrete, nats, over class
 frequencies: -sum p ln p), and ``novelty-utility``: NoveltyBench's utility with patience p,
 (1 - p) / (1 - p^k) * sum_i p^(i-1) * [sample i starts a class] * quality_i, where quality is the
-grade's ``score`` from a writing task's quality scorer (NaN without one).
+grade's ``score`` from a writing task's quality scorer (NaN without one). At patience 1 the weight
+(1 - p) / (1 - p^k) is 0/0; its limit as p -> 1 is 1/k, so utility is the mean over the k samples of
+[starts a class] * quality (every sample weighs the same: a user who never tires).
 """
 from __future__ import annotations
 
@@ -61,6 +63,8 @@ def novelty_utility(labels: Sequence[int], quality: Sequence[float], patience: f
         if label not in seen:
             seen.add(label)
             total += patience**i * q
+    if patience == 1:
+        return total / k  # the limit of (1 - p) / (1 - p^k) as p -> 1
     return (1 - patience) / (1 - patience**k) * total
 
 

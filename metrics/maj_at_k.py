@@ -3,7 +3,8 @@ samples, the final answer given most often; the prompt counts as solved if that 
 
 Answers are the ones the task's grader extracted (``Grade.answer``); two answers are the same when
 math-verify finds them equivalent (``0.5`` and ``\\frac12`` vote together). Samples without an
-answer do not vote. A tie goes to the answer whose first vote came earliest (deterministic). No vote
+answer do not vote, nor do samples whose grading failed (``correct`` is None: no verdict, so a class
+they led would have no verdict either; they are left out as pass@k leaves them out). A tie goes to the answer whose first vote came earliest (deterministic). No vote
 at all: 0. Math tasks only (code has no comparable answer). Fewer than k samples gives NaN.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ def majority_correct(grades: Sequence[Grade], same=None) -> bool:
     same = same or (lambda a, b: a == b or answers_match(a, b))
     classes: list[list[Grade]] = []  # in order of first vote
     for g in grades:
-        if g.answer is None:
+        if g.answer is None or g.correct is None:
             continue
         for votes in classes:
             if same(votes[0].answer, g.answer):
@@ -40,6 +41,7 @@ def majority_correct(grades: Sequence[Grade], same=None) -> bool:
 @dataclass
 class MajAtK(KMetric):
     name = "maj_at_k"
+    version = "2"  # 2: samples whose grading failed no longer vote
     families = ("math",)
     description = "majority vote over the first k answers (math-verify equivalence), correct or not"
 

@@ -46,6 +46,7 @@ def tagger() -> tuple[Any, str] | None:
 @dataclass
 class PosDiversity(TextMetric):
     name = "pos_diversity"
+    version = "2"  # 2: compression ratio with the inner gzip timestamp 0 (see compression_ratio)
     families = ("writing",)
     description = "POS-tag compression ratio and distinct-n (spaCy en_core_web_sm, PTB tags)"
     n: tuple[int, ...] = (2, 3)
@@ -62,7 +63,7 @@ class PosDiversity(TextMetric):
 
     def text_fields(self) -> dict[str, str]:
         found = tagger()
-        return {"tagger": f"spacy:{found[1]}@{found[0].meta.get('version', '?')}" if found else "none"}
+        return {"tagger": f"spacy:{found[1]}@{found[0].meta.get('version', '?')}" if found else "none", "gz": "mtime0"}
 
     def begin_cell(self, cell: CellInfo, items: Sequence[tuple[Prompt, Sequence[Generation], Sequence[Grade]]]) -> None:
         self._tag([t for _, gens, grades in items for t in self.texts(gens, grades)])

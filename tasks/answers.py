@@ -1,9 +1,25 @@
 """Final-answer extraction and math-verify comparison, shared by the math tasks.
 
 Extraction rules, tried in order; the first that matches wins and is recorded with the answer:
-``boxed`` (the last ``\\boxed{...}``, braces balanced), ``hash`` (GSM8K's ``#### N``), ``answer-is``
-(the last "the answer is N"), ``a-colon`` (the last line starting "A: N"), ``last-number`` (the last
-number in the text, commas removed).
+
+1. ``boxed``: the last ``\\boxed{...}`` or ``\\fbox{...}`` (braces balanced), or ``\\boxed 5`` without
+   braces (its next token);
+2. ``hash``: the text after the last ``####`` (GSM8K's solution format);
+3. ``answer-is``: the value right after the last "the answer is" (markdown emphasis and math
+   delimiters skipped): a LaTeX, mixed or slash fraction, a number (``$``, ``%`` kept for math-verify),
+   ``x = N``, or a comma-separated list of these that ends the sentence; else the next word;
+4. ``a-colon``: the last line of the form ``A: N``;
+5. ``last-number``: the last number or slash fraction in the text.
+
+Every answer is then tidied (``tidy``): markdown emphasis and ``$`` delimiters around it, ``\\$``
+money signs and a final period are removed; a comma is a thousands separator only between groups of
+exactly three digits (``1,000`` is 1000; ``1,2,3`` and ``2,5`` stay lists); a mixed number ``2 1/2``
+becomes ``2\\frac{1}{2}``; ``\\text{5 cm}`` becomes ``5\\text{ cm}``. The rest is math-verify's: it
+reads money, percent (``25\\%`` equals 25 and 0.25), degrees, LaTeX fractions, lists, sets,
+intervals, ``x = 3`` (equals 3) and leading zeros, and keeps ``0.333`` apart from ``\\frac{1}{3}``.
+math-verify equates ``25\\%`` with 25 but not ``12.5\\%`` with 12.5 (its leniency covers integers only);
+``answers_match`` extends it to every number: an answer and a gold that differ only by a final ``%``
+also match.
 """
 from __future__ import annotations
 
@@ -12,50 +28,92 @@ import threading
 
 from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
 
-_NUMBER = r"-?\$?\d[\d,]*(?:\.\d+)?|-?\$?\.\d+"
+# A number: thousands groups of exactly three digits, or plain digits; never other commas.
+_NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|\.\d+"
+# A minus sign, not a hyphen after a word, digit or bracket ("5-3", "x-3").
+_SIGN = r"(?:(?<![\w)\]}])-)?"
+_FRAC = r"\\[dt]?frac\s*(?:\{[^{}]*\}\s*\{[^{}]*\}|\d\d)"
+_VALUE = (rf"{_SIGN}\\?\$?\s*(?:\d+\s+\d+/\d+(?![\d/])|{_FRAC}|(?:{_NUM})/(?:{_NUM})(?![\d/])"
+          rf"|(?:{_NUM})(?:\s*\\?%)?)")
 _HASH = re.compile(r"####\s*(.+)")
-_ANSWER_IS = re.compile(r"answer is[:\s]*\$?\s*(" + _NUMBER + r"|\\frac\{[^{}]*\}\{[^{}]*\}|[^\s.,;]+)", re.I)
-_A_COLON = re.compile(r"^\s*A:\s*(" + _NUMBER + r")\s*\.?\s*$", re.M)
-_LAST_NUMBER = re.compile(_NUMBER)
+_ANSWER_IS = re.compile(r"answer is[:\s]*(.*)", re.I)
+# A list only where it ends the sentence: "1, 2, 3." is a list, "20, 5 of them red" is 20.
+_ANSWER_VALUE = re.compile(rf"\s*((?:[a-zA-Z]\s*=\s*)?{_VALUE}(?:(?:\s*,\s*{_VALUE})+(?=\s*(?:[.;!](?:\s|$)|$)))?)")
+_WORD = re.compile(r"\s*([^\s.,;]+)")
+_A_COLON = re.compile(rf"^\s*A:\s*({_VALUE})\s*\.?\s*$", re.M)
+_LAST_VALUE = re.compile(_VALUE)
+_MARKUP = re.compile(r"\*\*|__|`|\\\(|\\\)|\\\[|\\\]|(?<!\\)\$")
+_THOUSANDS = re.compile(r"(?<![\d,.])\d{1,3}(?:(?:,|\{,\})\d{3})+(?!,?\d)")
+_MIXED = re.compile(r"(-?)(\d+)\s+(\d+)/(\d+)")
+_TEXT_UNIT = re.compile(rf"\\(?:text|mbox|textrm|mathrm)\{{\s*({_NUM})\s*([^{{}}]*)\}}")
+_PERCENT = re.compile(r"\s*\\?%\s*$")
 _CONFIG = (LatexExtractionConfig(), ExprExtractionConfig())
+# The identity of this chain and comparison in task hashes: bump it when a verdict can change.
+MATH_GRADER = "extract-chain+math-verify/3"
 
 
 def last_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` (or ``\\fbox{...}``), with nested braces balanced."""
-    start = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
-    if start < 0:
+    """Content of the last ``\\boxed{...}`` (or ``\\fbox{...}``), nested braces balanced, or the token
+    after a brace-less ``\\boxed 5``; None when there is none or its braces never close."""
+    found = list(re.finditer(r"\\(?:boxed|fbox)(?![a-zA-Z])\s*", text))
+    if not found:
         return None
-    i = text.index("{", start) + 1
+    i = found[-1].end()
+    if not text.startswith("{", i):
+        bare = re.match(r"[^\s$]+", text[i:])
+        return bare.group(0).rstrip(".,;") if bare else None
     depth = 1
-    for j in range(i, len(text)):
+    for j in range(i + 1, len(text)):
         depth += {"{": 1, "}": -1}.get(text[j], 0)
         if depth == 0:
-            return text[i:j].strip()
+            return text[i + 1:j].strip()
     return None
 
 
-def _clean_number(s: str) -> str:
-    s = s.strip().rstrip(".").replace("$", "")
-    return s.replace(",", "") if re.fullmatch(r"-?[\d,]*\.?\d+", s) else s
+def tidy(answer: str) -> str:
+    """One extracted answer in the form math-verify reads best (see the module docstring)."""
+    s = answer.strip()
+    while True:  # emphasis and delimiters around the answer, possibly nested: **$42$**
+        wrapped = re.fullmatch(r"(\*\*|__|\*|_|`|\$)(.+)\1", s, re.S) or re.fullmatch(r"\\[(\[](.+)\\[)\]]", s, re.S)
+        if not wrapped:
+            break
+        s = wrapped.group(wrapped.lastindex).strip()
+    s = s.replace("\\$", "").replace("$", "").strip().rstrip(".").strip()
+    s = _THOUSANDS.sub(lambda m: m.group(0).replace("{,}", "").replace(",", ""), s)
+    if _MIXED.fullmatch(s):
+        s = _MIXED.sub(r"\1\2\\frac{\3}{\4}", s)
+    unit = _TEXT_UNIT.fullmatch(s)
+    if unit:
+        s = unit.group(1) + (f"\\text{{ {unit.group(2).strip()}}}" if unit.group(2).strip() else "")
+    return s
+
+
+def _answer_is(text: str) -> str | None:
+    said = _ANSWER_IS.findall(text)
+    if not said:
+        return None
+    rest = _MARKUP.sub("", said[-1])
+    value = _ANSWER_VALUE.match(rest) or _WORD.match(rest)
+    return value.group(1) if value else None
 
 
 def extract_answer(text: str) -> tuple[str | None, str | None]:
     """(answer, rule) for the first rule that matches, or (None, None)."""
     boxed = last_boxed(text)
     if boxed:
-        return _clean_number(boxed), "boxed"
+        return tidy(boxed), "boxed"
     hashes = _HASH.findall(text)
     if hashes:
-        return _clean_number(hashes[-1].strip()), "hash"
-    said = _ANSWER_IS.findall(text)
+        return tidy(hashes[-1]), "hash"
+    said = _answer_is(text)
     if said:
-        return _clean_number(said[-1]), "answer-is"
+        return tidy(said), "answer-is"
     colon = _A_COLON.findall(text)
     if colon:
-        return _clean_number(colon[-1]), "a-colon"
-    numbers = _LAST_NUMBER.findall(text)
-    if numbers:
-        return _clean_number(numbers[-1]), "last-number"
+        return tidy(colon[-1]), "a-colon"
+    values = _LAST_VALUE.findall(text)
+    if values:
+        return tidy(values[-1]), "last-number"
     return None, None
 
 
@@ -72,10 +130,18 @@ def parse_answer(text: str) -> list:
     return parsed or parse(text, list(_CONFIG), parsing_timeout=timeout)
 
 
-def answers_match(gold: str, answer: str) -> bool:
-    """math-verify equivalence of two final answers (numbers, fractions, LaTeX expressions)."""
+def _verify(gold: str, answer: str) -> bool:
     g, a = parse_answer(gold), parse_answer(answer)
     return bool(g and a and verify(g, a, timeout_seconds=_timeout()))
+
+
+def answers_match(gold: str, answer: str) -> bool:
+    """math-verify equivalence of two final answers (numbers, fractions, LaTeX expressions), a
+    percent sign on one side only ignored for any number, as math-verify ignores it for integers."""
+    if _verify(gold, answer):
+        return True
+    bare_gold, bare_answer = _PERCENT.sub("", gold), _PERCENT.sub("", answer)
+    return (bare_gold, bare_answer) != (gold, answer) and _verify(bare_gold, bare_answer)
 
 
 def verify_whole_response(gold: str, response: str) -> bool:

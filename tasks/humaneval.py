@@ -8,15 +8,20 @@ Prompt styles:
   stops at the next top-level ``class``/``def``/``#``/``if``/``print`` (the paper's stop sequences);
   the solution is prompt + completion.
 * ``humaneval_instruct``: chat: asks for the whole function in a fenced block; the solution is the
-  extracted code, with the prompt's import lines prepended (or prompt + code when the code does not
-  define the entry point, i.e. the model wrote only the body).
+  extracted code (fenced or bare) after the prompt's preamble: every top-level statement of the prompt
+  but the entry point itself (imports, helper functions such as /38's ``encode_cyclic``, constants),
+  found with ``ast`` so that an indented ``import`` or docstring prose starting with "from" is never
+  taken for one; a helper the model redefines is simply redefined. When the code does not define the
+  entry point (the model wrote only the body), the solution is prompt + code.
 Offline: ``--tasks humaneval:data=path/to/HumanEval.jsonl.gz`` (the original file works as is).
 """
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
+from creval.errors import CrevalError
 from creval.records import Generation, Prompt
 from creval.sandbox import Job
 
@@ -28,8 +33,16 @@ INSTRUCT = ("Complete the following Python function. Reply with the complete fun
             "signature, in one ```python code block.\n\n```python\n{prompt}```")
 
 
-def imports_of(prompt: str) -> str:
-    return "".join(line + "\n" for line in prompt.splitlines() if re.match(r"\s*(import|from)\s+\w", line))
+def preamble_of(prompt: str, entry_point: str) -> str:
+    """The prompt's top-level statements other than the entry point's definition, in order."""
+    lines = prompt.splitlines(keepends=True)
+    kept = []
+    for node in ast.parse(prompt).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == entry_point:
+            continue
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        kept.append("".join(lines[start - 1:node.end_lineno]).rstrip("\n") + "\n")
+    return "".join(kept)
 
 
 @dataclass
@@ -65,16 +78,27 @@ class HumanEval(CodeTask):
 @dataclass
 class HumanEvalInstruct(HumanEval):
     name = "humaneval_instruct"
-    version = "1"
+    version = "2"  # 2: the prompt's preamble is found with ast (was: a regex over every line)
     description = "HumanEval, chat prompt asking for the whole function in a fenced block"
     stop = ()
 
     def prompts(self) -> list[Prompt]:
-        return [Prompt(id=r["task_id"], text=INSTRUCT.format(prompt=r["prompt"]), reference=self.reference(r))
-                for r in self.rows()]
+        return [Prompt(id=r["task_id"], text=INSTRUCT.format(prompt=r["prompt"]),
+                       reference={**self.reference(r), "preamble": self._preamble(r)}) for r in self.rows()]
+
+    def _preamble(self, row: dict) -> str:
+        """Computed once at load, so that a prompt that is not Python fails there, naming the problem."""
+        try:
+            return preamble_of(row["prompt"], row["entry_point"])
+        except SyntaxError as exc:
+            raise CrevalError(f"{self.data or HUB_ID}: {row['task_id']}: the prompt is not valid Python ({exc.msg}, "
+                              f"line {exc.lineno}), so its imports and helpers cannot be found") from None
 
     def solution(self, prompt: Prompt, generation: Generation) -> str:
         code, ref = extract_code(generation.text), prompt.reference
         if re.search(rf"^\s*def\s+{re.escape(ref['entry_point'])}\s*\(", code, re.M):
-            return imports_of(ref["prompt"]) + code
+            return ref["preamble"] + code
         return ref["prompt"] + code
+
+    def grader_id(self) -> str:
+        return f"{super().grader_id()}/preamble=ast"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from creval.records import Generation, Grade, Prompt
 from creval.task import Task
 
-from .answers import answers_match, extract_answer
+from .answers import MATH_GRADER, answers_match, extract_answer
 
 BOXED_TEMPLATE = (
     "Solve the problem. Think step by step, then give the final answer as \\boxed{{ANSWER}}.\n\n"
@@ -17,7 +17,7 @@ class MathTask(Task):
     family = "math"
 
     def grader_id(self) -> str:
-        return "extract-chain+math-verify/2"
+        return MATH_GRADER
 
     def grade(self, prompt: Prompt, generation: Generation) -> Grade:
         answer, rule = extract_answer(generation.text)

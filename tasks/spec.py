@@ -29,7 +29,7 @@ from creval.records import Generation, Grade, Prompt
 from creval.sandbox import Job
 from creval.task import Task
 
-from .answers import answers_match, extract_answer, extract_text_answer, normalize_text
+from .answers import MATH_GRADER, answers_match, extract_answer, extract_text_answer, normalize_text
 from .code_base import CodeTask, extract_code
 from .loading import load_rows
 
@@ -110,8 +110,8 @@ class SpecTask(Task):
         return self.name
 
     def grader_id(self) -> str:
-        return f"spec:{self.spec['grader']}:{self.spec.get('answer_regex', '')}" + (
-            f":{self.code.grader_id()}" if self.code else "")
+        own = MATH_GRADER if self.spec["grader"] == "math" else self.code.grader_id() if self.code else ""
+        return f"spec:{self.spec['grader']}:{self.spec.get('answer_regex', '')}" + (f":{own}" if own else "")
 
     def _field(self, row: dict[str, Any], key: str, index: int) -> Any:
         column = self.spec[key]

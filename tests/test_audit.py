@@ -27,13 +27,16 @@ def test_audit_lists_exactly_the_disagreements(tmp_path, capsys):
     ]))
     rows = audit(load_task(SPEC), read_generations(gens))
     assert [r.disagrees for r in rows] == [False, True, False]
+    assert [r.rule for r in rows] == ["hash", "boxed", "hash"]
     assert rows[1].verdicts == {"creval": True, "exact": False, "lm-eval-strict": False,
                                 "lm-eval-flexible": False, "math-verify": True}
     assert main(["audit-grader", "--task", SPEC, "--generations", str(gens), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["samples"] == 3 and len(data["disagreements"]) == 1 and data["graders"]["creval"]["accuracy"] == 1.0
+    assert data["rules"] == {"hash": 2, "boxed": 1}
     assert main(["audit-grader", "--task", SPEC, "--generations", str(gens)]) == 0
     out = capsys.readouterr().out
+    assert "creval's answer came from: hash 2 (67%), boxed 1 (33%)" in out
     assert "1 samples where the graders disagree" in out and "gsm8k-0000 #1" in out
 
 

@@ -29,6 +29,14 @@ def test_maj_at_k_votes_with_math_verify_and_breaks_ties_by_first_vote():
     assert out == {"maj@1": 0.0, "maj@3": 1.0}
 
 
+def test_maj_at_k_samples_whose_grading_failed_do_not_vote():
+    failed = Grade(None, answer="7", status="sandbox-error")
+    # the failed sample would have led the class of 7 and given it no verdict
+    assert MajAtK(k=(1, 2)).score(P, [], [failed, Grade(True, answer="7")]) == {"maj@1": 0.0, "maj@2": 1.0}
+    # two failed votes for 3 do not outvote one graded 4
+    assert majority_correct([Grade(None, answer="3"), Grade(None, answer="3"), Grade(True, answer="4")])
+
+
 @pytest.mark.parametrize("n, c", [(4, 0), (4, 2), (6, 3), (8, 5), (8, 8)])
 def test_g_pass_at_k_is_the_share_of_k_subsets_with_enough_correct(n, c):
     pool = [1] * c + [0] * (n - c)

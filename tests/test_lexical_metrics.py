@@ -5,11 +5,12 @@ import math
 
 import pytest
 
+from creval.errors import CrevalError
 from creval.records import Generation, Grade, Prompt
 from creval.metrics.compression_ratio import CompressionRatio, compression_ratio
 from creval.metrics.distinct_n import DistinctN
 from creval.metrics.ead import EAD, ead
-from creval.metrics.homogenization import homogenization
+from creval.metrics.homogenization import Homogenization, homogenization, unicode_tokens
 from creval.metrics.ngram_diversity import ngram_diversity
 from creval.metrics.self_bleu import SelfBLEU
 from creval.metrics.self_repetition import self_repetition
@@ -67,7 +68,9 @@ def test_self_bleu_matches_nltk_with_texygen_settings():
         assert metric.score(P, gens(texts), [])["self-bleu"] == pytest.approx(expected, abs=1e-12), texts
 
 
-def test_diversity_package_functions_agree():
+def test_diversity_package_functions_agree(monkeypatch):
+    # the package's gzip header carries the wall clock, which changes its value; creval pins it at 0
+    monkeypatch.setattr("time.time", lambda: 0.0)
     ref_ngram, ref_comp = load("ngram_diversity"), load("compression")
     ref_hom, ref_rep = load("homogenization"), load("self_repetition")
     for texts in groups():
@@ -83,11 +86,28 @@ def test_homogenization_differs_from_the_package_on_disjoint_samples_as_document
     assert load("homogenization").homogenization_score(disjoint, "rougel", verbose=False) == 1.0
 
 
+def test_homogenization_of_text_without_rouge_tokens_is_nan_not_maximally_diverse():
+    emoji = ["🙂🎉"] * 9
+    assert math.isnan(homogenization(emoji))  # ROUGE sees nine empty samples: it used to say 0.0
+    assert math.isnan(homogenization(["a cat", "кошка"]))  # one side without tokens: that pair is not scorable
+    out = Homogenization().score(P, gens(emoji), [])
+    assert math.isnan(out["homogenization-rougel"]) and out["homogenization-untokenized"] == 1.0
+    assert Homogenization().score(P, gens(["a b", "a c"]), [])["homogenization-untokenized"] == 0.0
+    # the unicode variant: identical samples in any script are one text; "кот спит" vs "кот ест": LCS 1 of 2
+    assert homogenization(emoji, "unicode") == 1.0
+    assert homogenization(["кот спит", "кот ест"], "unicode") == pytest.approx(0.5)
+    assert unicode_tokens("Émigré 日本 🙂, x_y") == ["émigré", "日", "本", "🙂", "x", "y"]
+    assert Homogenization(tok="unicode").fields(None)["tok"] == "unicode"  # type: ignore[arg-type]
+    with pytest.raises(CrevalError, match="tok must be rouge or unicode"):
+        Homogenization(tok="words")
+
+
 def test_compression_conventions():
     texts = ["the same words again"] * 8
     assert compression_ratio(texts, "zlib") > compression_ratio(texts, "diversity") > 1
     assert math.isnan(compression_ratio(["", ""]))
     assert CompressionRatio(convention="zlib").fields(None)["conv"] == "zlib"  # type: ignore[arg-type]
+    assert CompressionRatio().fields(None)["gz"] == "mtime0"  # type: ignore[arg-type]
 
 
 def test_scope_final_and_answer():

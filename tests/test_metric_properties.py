@@ -72,3 +72,39 @@ def test_edge_cases_give_defined_values(metric, texts):
     assert set(out) == set(metric.statistics(GenerationConfig(n=len(texts)))) or metric.name in ("pass_at_k", "mean_at_k",
                                                                                                   "maj_at_k", "g_pass_at_k")
     assert all(isinstance(v, float) and (math.isfinite(v) or math.isnan(v)) for v in out.values()), out
+
+
+# One process scores every metric with its clock set to argv[1]; the texts include a group whose gzip
+# size changed with the wall clock before the inner gzip timestamp was pinned.
+_SCORE_ALL = """
+import json, sys, time
+time.time = lambda: float(sys.argv[1])
+sys.path.insert(0, sys.argv[2])
+from test_metric_properties import APART, CODE_APART, family_for, metrics, score
+out = {}
+for metric in metrics():
+    family = family_for(metric)
+    for i, texts in enumerate([CODE_APART if family == "code" else APART, [
+            "the cat sat on the mat", "a dog ran in the park", "the cat sat", "x" * 11]]):
+        out.update({f"{metric.name}/{i}/{k}": repr(v) for k, v in score(metric, texts, family).items()})
+print(json.dumps(out, sort_keys=True))
+"""
+
+
+def test_every_metric_gives_the_same_values_at_any_time_and_hash_seed():
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def run(clock, seed):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", _SCORE_ALL, str(clock), str(Path(__file__).parent)],
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout.splitlines()[-1])
+
+    first, second = run(0, "1"), run(1_700_000_000 + 13 * 3600, "2")
+    assert len(first) > 40
+    assert {k: (v, second[k]) for k, v in first.items() if second[k] != v} == {}

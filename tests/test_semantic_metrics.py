@@ -43,6 +43,13 @@ def test_semantic_entropy_and_novelty_utility_by_hand():
     assert partition(5, lambda i, j: i % 2 == j % 2) == [0, 1, 0, 1, 0]
 
 
+def test_novelty_utility_at_patience_one_is_the_limit_one_over_k():
+    # (8 + 5 + 3) / 5: new classes at samples 1, 3, 5, each weighted 1/5
+    assert novelty_utility([0, 0, 1, 0, 2], [8, 9, 5, 9, 3], 1.0) == pytest.approx(3.2)
+    # continuous in p: just below 1 gives nearly the same value
+    assert novelty_utility([0, 0, 1, 0, 2], [8, 9, 5, 9, 3], 1 - 1e-9) == pytest.approx(3.2, abs=1e-6)
+
+
 def test_math_equivalence_uses_math_verify_answers():
     metric = Equivalence()
     metric.begin_cell(cell("math"), [])
@@ -98,6 +105,11 @@ def test_effective_rank_by_hand():
     p = np.array([0.75, 0.25])
     assert effective_rank(np.diag([3.0, 1.0])) == pytest.approx(math.exp(-(p * np.log(p)).sum()))  # 1.7548
     assert math.isnan(effective_rank(np.zeros((2, 2))))
+
+
+def test_effective_rank_of_non_finite_hidden_states_is_nan():
+    assert math.isnan(effective_rank(np.array([[1.0, float("nan")], [0.0, 1.0]])))
+    assert math.isnan(effective_rank(np.array([[1.0, float("inf")], [0.0, 1.0]])))
 
 
 def test_hf_backend_hidden_state_effective_rank_matches_a_separate_forward_pass(tiny_ckpt):

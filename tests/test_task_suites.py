@@ -1,4 +1,5 @@
 """Real task suites on real data (../shared/datasets) and on small files in the hub formats."""
+import ast
 import gzip
 import json
 
@@ -8,7 +9,7 @@ from creval.errors import CrevalError
 from creval.records import Generation
 from creval.runner import load_task
 from creval.tasks.gsm8k import GSM8K, GSM8KFewShot
-from creval.tasks.humaneval import HumanEval, HumanEvalInstruct
+from creval.tasks.humaneval import HumanEval, HumanEvalInstruct, preamble_of
 
 from conftest import SHARED
 
@@ -40,7 +41,7 @@ def test_gsm8k_fewshot_is_a_completion_prompt_that_stops_at_the_next_question():
     assert task.grade(p, gen(f" Some steps. The answer is {p.reference}.")).correct is True
 
 
-def test_all_humaneval_canonical_solutions_pass_and_return_none_fails():
+def test_all_humaneval_canonical_solutions_pass_and_stub_bodies_fail():
     task = HumanEval(data=str(HUMANEVAL_FILE))
     rows = [json.loads(line) for line in gzip.open(HUMANEVAL_FILE, "rt")]
     assert len(task.prompt_set) == len(rows) == 164
@@ -48,17 +49,61 @@ def test_all_humaneval_canonical_solutions_pass_and_return_none_fails():
     grades = task.grade_batch(right)
     failed = [(p.id, g.status, g.detail[-200:]) for (p, _), g in zip(right, grades) if g.correct is not True]
     assert not failed
-    stubs = [(p, gen("    return None\n")) for p in task.prompt_set]
+    stubs = [(p, gen(body)) for body in ("    return None\n", "    pass\n") for p in task.prompt_set]
     assert not [p.id for (p, _), g in zip(stubs, task.grade_batch(stubs)) if g.correct is not False]
 
 
-def test_humaneval_instruct_accepts_whole_functions_and_bodies():
-    task = HumanEvalInstruct(data=str(HUMANEVAL_FILE), limit=12)
-    rows = [json.loads(line) for line in gzip.open(HUMANEVAL_FILE, "rt")][:12]
-    whole = [(p, gen(f"Here:\n```python\n{r['prompt']}{r['canonical_solution']}```")) for p, r in zip(task.prompt_set, rows)]
-    body = [(p, gen(f"```python\n{r['canonical_solution']}```")) for p, r in zip(task.prompt_set, rows)]
-    assert all(g.correct for g in task.grade_batch(whole + body))
-    assert task.prompt_set[0].style == "chat" and "```python" in task.prompt_set[0].text
+def entry_point_with_imports_inside(prompt, body, entry_point):
+    """The entry point alone, with the prompt's imports moved into its body: a model that writes one
+    self-contained function (HumanEval/32's helper ``poly`` then comes from the prompt)."""
+    source = prompt + body
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    imports = [ast.get_source_segment(source, n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == entry_point)
+    first = fn.body[0]
+    indent = " " * first.col_offset
+    head = "".join(lines[fn.lineno - 1:first.lineno - 1])
+    return head + "".join(f"{indent}{i}\n" for i in imports) + "".join(lines[first.lineno - 1:fn.end_lineno])
+
+
+def test_humaneval_instruct_canonical_solutions_pass_in_every_answer_shape_and_stubs_fail():
+    task = HumanEvalInstruct(data=str(HUMANEVAL_FILE))
+    rows = [json.loads(line) for line in gzip.open(HUMANEVAL_FILE, "rt")]
+    shapes = {
+        "fenced whole": lambda r: f"Here is the function:\n```python\n{r['prompt']}{r['canonical_solution']}```\nDone.",
+        "bare whole": lambda r: r["prompt"] + r["canonical_solution"],
+        "fenced body": lambda r: f"```python\n{r['canonical_solution']}```",
+        "entry point, imports inside": lambda r: "```python\n" + entry_point_with_imports_inside(
+            r["prompt"], r["canonical_solution"], r["entry_point"]) + "```",
+        "return None": lambda r: f"```python\n{r['prompt']}    return None\n```",
+        "pass": lambda r: f"```python\n{r['prompt']}    pass\n```",
+    }
+    items = [(p, gen(shape(r))) for shape in shapes.values() for p, r in zip(task.prompt_set, rows)]
+    grades = iter(task.grade_batch(items))
+    passed = {name: [p.id for p in task.prompt_set if next(grades).correct] for name in shapes}
+    assert {name: len(ids) for name, ids in passed.items()} == {
+        "fenced whole": 164, "bare whole": 164, "fenced body": 164, "entry point, imports inside": 164,
+        "return None": 0, "pass": 0}
+
+
+def test_humaneval_instruct_preamble_is_top_level_code_only():
+    rows = {r["task_id"]: r for r in map(json.loads, gzip.open(HUMANEVAL_FILE, "rt"))}
+    # /115 imports math inside its body, /99 and /129 have docstring lines starting with "from"
+    for task_id in ("HumanEval/115", "HumanEval/99", "HumanEval/129"):
+        assert preamble_of(rows[task_id]["prompt"], rows[task_id]["entry_point"]) == ""
+    assert preamble_of(rows["HumanEval/0"]["prompt"], "has_close_elements") == "from typing import List\n"
+    helper = preamble_of(rows["HumanEval/38"]["prompt"], "decode_cyclic")
+    assert helper.startswith("def encode_cyclic(s: str):") and "decode_cyclic" not in helper
+    assert preamble_of(rows["HumanEval/64"]["prompt"], "vowels_count").startswith('FIX = """')
+
+
+def test_humaneval_instruct_prompt_that_is_not_python_fails_at_load(tmp_path):
+    path = tmp_path / "he.jsonl"
+    path.write_text(json.dumps({"task_id": "X/0", "prompt": "def f(:\n", "canonical_solution": "", "test": "",
+                                "entry_point": "f"}) + "\n")
+    with pytest.raises(CrevalError, match="X/0: the prompt is not valid Python"):
+        HumanEvalInstruct(data=str(path)).prompt_set
 
 
 MBPP_ROWS = [

@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from ..audit import audit, read_generations, summary, to_dict
+    from ..audit import audit, read_generations, rule_counts, summary, to_dict
     from ..runner import load_task
     from .render import to_json
 
@@ -38,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
     for name, s in summary(rows).items():
         table.add_row(name, f"{s['accuracy']:.3f}", f"{s['agreement_with_creval']:.3f}")
     console.print(table)
+    counts = rule_counts(rows)
+    console.print("creval's answer came from: " + ", ".join(
+        f"{rule} {n} ({n / max(len(rows), 1):.0%})" for rule, n in counts.items()), highlight=False)
     disagreements = [r for r in rows if r.disagrees]
     if not disagreements:
         console.print("all graders agree on every sample")
