@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -117,6 +117,12 @@ def backward_transfer(stages: Sequence[Stage], value_at: Callable[[str, int], fl
     finite = [t["change"] for t in terms if math.isfinite(t["change"])]
     return {"value": float(np.mean(finite)) if finite else float("nan"), "terms": terms,
             "stage_ends": {st.name: st.end for st in stages}}
+
+
+def structured_correctness(by_family: Mapping[str, float]) -> float:
+    """The Pareto front's x: the mean correctness over the structured families present (math, code)."""
+    values = [v for f, v in by_family.items() if f in ("math", "code") and math.isfinite(v)]
+    return float(np.mean(values)) if values else float("nan")
 
 
 def pareto_front(points: Sequence[tuple[float, float]], directions: tuple[int, int] = (1, 1)) -> list[int]:

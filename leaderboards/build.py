@@ -29,7 +29,7 @@ from creval.sweep import plan
 from creval.stats import paired, statistic_info
 
 from .analysis import (area_under, backward_transfer, check_comparable, collapse_step, fit_entropy_law, pareto_front,
-                       stage_ends)
+                       stage_ends, structured_correctness)
 from .collect import CellScores, read_results
 
 STRUCTURED = ("math", "code")
@@ -115,7 +115,7 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
         analysis[sched] = a
 
     # x: structured correctness, the mean over the structured families present; y: writing diversity
-    points = [(s, st, _mean([domain_score(s, st, f) for f in STRUCTURED if f in families.values()]),
+    points = [(s, st, structured_correctness({f: domain_score(s, st, f) for f in set(families.values())}),
                _mean([value.get((s, st, t, diversity), float("nan")) for t, f in families.items() if f == "writing"]))
               for s in schedules for st in steps[s]]
     front = pareto_front([(x, y) for _, _, x, y in points], (1, statistic_info(diversity).direction or 1))

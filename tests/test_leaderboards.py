@@ -11,7 +11,7 @@ import creval
 from creval.cli.main import main
 from creval.errors import CrevalError
 from creval.leaderboards.analysis import (Stage, area_under, backward_transfer, check_comparable, collapse_step,
-                                          fit_entropy_law, pareto_front, stage_ends)
+                                          fit_entropy_law, pareto_front, stage_ends, structured_correctness)
 from creval.records import GenerationConfig
 from creval.runner import load_task
 
@@ -77,6 +77,9 @@ def test_area_collapse_and_pareto_by_hand():
     assert collapse_step([0, 100, 200], [0.3, 0.2, 0.1], 0.5) == 0
     assert collapse_step([0, 100, 200], [0.3, 0.2, 0.1], 0.5, relative=True) == 200
     assert pareto_front([(0.1, 0.9), (0.5, 0.5), (0.4, 0.4), (0.9, 0.1)]) == [0, 1, 3]
+    # the front's x is structured correctness: math and code, not math alone whenever math exists
+    assert structured_correctness({"math": 0.8, "code": 0.2, "writing": 0.9}) == pytest.approx(0.5)
+    assert structured_correctness({"code": 0.2, "writing": 0.9}) == pytest.approx(0.2)
     rising = [(0.1, 0.1), (0.5, 0.5), (0.4, 0.6), (0.9, 0.9)]
     assert pareto_front(rising) == [3] and pareto_front(rising, (1, -1)) == [0, 1, 3]  # lower y is better
 
