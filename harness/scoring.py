@@ -83,7 +83,11 @@ def evaluate_cell(
         store.write_derived(grades_path, grades_table, {"task": task.ref, "grader": task.grader_id()}, gen_id)
     grades = table_to_grades(grades_table)
 
-    cell = CellInfo(config=config, task_ref=task.ref, family=task.family, entropy_kind=meta["entropy_kind"])
+    first = next((g for gs in generations.values() for g in gs), None)  # kinds as read (old cells too)
+    cell = CellInfo(config=config, task_ref=task.ref, family=task.family,
+                    entropy_kind=first.entropy_kind if first else meta["entropy_kind"],
+                    backend=meta.get("backend_signature", ""),
+                    model_entropy_kind=first.model_entropy_kind if first else "none")
     summaries: list[Summary] = []
     items = [(p, generations[p.id], grades[p.id]) for p in task.prompt_set]
     for metric in metrics:

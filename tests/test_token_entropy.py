@@ -19,3 +19,39 @@ def test_empty_responses_are_left_out_and_none_at_all_is_nan():
     assert out["token_entropy"] == 2.0
     out = TokenEntropy().score(Prompt("p", "q"), [gen(())], [])
     assert math.isnan(out["token_entropy"])
+
+
+def test_sampled_and_model_entropies_are_reported_apart_with_their_kind_in_the_signature():
+    from creval.metric import CellInfo
+    from creval.records import GenerationConfig
+
+    g = Generation("t", (1, 2), (0.0, 0.0), (0.0, 0.0), "exact", "stop", token_entropy_model=(1.0, 2.0),
+                   model_entropy_kind="topk-renorm:K=20", token_entropy_model_lo=(0.5, 1.5),
+                   token_entropy_model_hi=(1.5, 2.5))
+    out = TokenEntropy().score(Prompt("p", "q"), [g], [])
+    assert out["token_entropy"] == 0.0 and out["token_entropy_model"] == 1.5
+    assert (out["token_entropy_model_lo"], out["token_entropy_model_hi"]) == (1.0, 2.0)
+    cell = CellInfo(GenerationConfig(n=1, temperature=0.0), "t@1:x", "writing", "exact",
+                    model_entropy_kind="topk-renorm:K=20")
+    assert TokenEntropy().signature("token_entropy", cell).startswith("token_entropy|H:exact|dist:sampled|n:1|T:0.0|")
+    assert TokenEntropy().signature("token_entropy_model_tokw", cell).startswith(
+        "token_entropy_model_tokw|H:topk-renorm:K=20|dist:model|")
+    missing = TokenEntropy().score(Prompt("p", "q"), [gen((1.0,))], [])
+    assert missing["token_entropy"] == 1.0 and math.isnan(missing["token_entropy_model"])
+
+
+def test_cells_stored_before_the_split_read_back_as_what_they_hold():
+    """An old hf cell's one series was softmax(logits / T) before top-p: the model entropy. Any other
+    old series keeps its place, its kind marked legacy."""
+    import pyarrow as pa
+
+    from creval.frames import GENERATIONS_SCHEMA, table_to_generations
+
+    old = pa.schema([f for f in GENERATIONS_SCHEMA if "model" not in f.name])
+    row = {"prompt_id": "p", "sample": 0, "seed": 1, "text": "t", "token_ids": [1], "chosen_logprobs": [-0.5],
+           "token_entropy": [2.0], "finish_reason": "stop", "n_tokens": 1}
+    table = pa.Table.from_pylist([{**row, "entropy_kind": "exact"}, {**row, "sample": 1, "entropy_kind": "topk-renorm:K=20"}],
+                                 schema=old)
+    hf, topk = table_to_generations(table)["p"]
+    assert (hf.token_entropy, hf.entropy_kind, hf.token_entropy_model, hf.model_entropy_kind) == (None, "none", (2.0,), "exact")
+    assert (topk.token_entropy, topk.entropy_kind, topk.token_entropy_model) == ((2.0,), "legacy:topk-renorm:K=20", None)
