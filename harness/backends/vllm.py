@@ -26,8 +26,6 @@ from . import Progress, Source, merge_options, location, resolve_local, sample_s
 from .prompting import decode, render
 from .topk import entropy_fields, greedy_fields, kind
 
-_GREEDY_BELOW = 1e-5  # vLLM decodes greedily below this temperature (its _SAMPLING_EPS)
-
 _DEFAULTS: dict[str, Any] = {"dtype": "auto", "tensor_parallel_size": 1, "max_model_len": None,
                              "gpu_memory_utilization": 0.9, "enable_prefix_caching": True, "top_logprobs": 20,
                              "enforce_eager": False, "chunked_prefill": None}
@@ -133,9 +131,8 @@ class VLLMBackend:
         recoverable from truncated log-probabilities otherwise. Greedy: vLLM returns the raw
         log_softmax(logits), the model's entropy at T = 1 as creval defines it for T = 0; the sampled
         entropy is exactly 0."""
-        if config.temperature < _GREEDY_BELOW:
-            model = ("model",) if config.temperature == 0 else ()  # 0 < T < 1e-5: raw, not at T
-            return {**entropy_fields(tops, self.vocab_size, k, model), **greedy_fields(length)}
+        if config.temperature == 0:  # vLLM raises 0 < T < 0.01 to 0.01 and samples: only 0 is greedy
+            return {**entropy_fields(tops, self.vocab_size, k, ("model",)), **greedy_fields(length)}
         describe = ("sampled", "model") if config.top_p >= 1 else ("sampled",)
         return entropy_fields(tops, self.vocab_size, k, describe)
 
