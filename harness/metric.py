@@ -84,6 +84,7 @@ class Metric:
         fields += [("task", cell.task_ref), ("v", self.version)]
         return render(statistic, fields)
 
+
 def parse_metric_spec(spec: str, cls: type[Metric]) -> Metric:
     """Build ``cls`` from ``name[:key=value[:key=value...]]``; list values are comma-separated."""
     return build(spec, cls, "metric")

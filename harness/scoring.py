@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from .frames import grades_to_table, scores_to_table, table_to_generations, table_to_grades
 from .hashing import stable_hash
 from .metric import CellInfo, Metric
+from .signature import SIGNATURE_FORMAT
 from .records import CellResult, Generation, GenerationConfig, Grade, Prompt, PromptStatistic, Summary
 from .store import Store
 from .task import Task
@@ -55,7 +56,10 @@ def _grade_all(task: Task, generations: dict, tick: Tick | None) -> list[list[Gr
 
 
 def score_key(metric: Metric, task: Task) -> str:
-    return stable_hash({"metric": metric.name, "v": metric.version, "params": dataclasses.asdict(metric), "task": task.task_hash})
+    """Which stored scores table holds a metric's values; a new signature format rescores stored cells
+    (from their generations) so a store never mixes old and new signatures."""
+    return stable_hash({"metric": metric.name, "v": metric.version, "params": dataclasses.asdict(metric),
+                        "task": task.task_hash, "signature": SIGNATURE_FORMAT})
 
 
 def evaluate_cell(

@@ -15,16 +15,18 @@ from .hashing import stable_hash
 from .records import GenerationConfig, canonical_number
 
 N_FREE = ("est", "n-free")
+#: bumped when fields are added to every signature: stored scores are then recomputed (harness/scoring.py)
+SIGNATURE_FORMAT = 2  # 2: stop, be, dtype, est
 
 
 def parse(signature: str) -> tuple[str, list[tuple[str, str]]]:
-    """(statistic, [(key, value), ...] in order). A part without ``:`` is a key with an empty value."""
+    """(statistic, [(key, value), ...] in order); a part without ``:`` is a key with an empty value."""
     statistic, *parts = signature.split("|")
     return statistic, [(key, value) for key, _, value in (p.partition(":") for p in parts)]
 
 
 def render(statistic: str, fields: Iterable[tuple[str, str]]) -> str:
-    return "|".join([statistic, *(f"{k}:{v}" if v else k for k, v in fields)])
+    return "|".join([statistic, *(f"{k}:{v}" for k, v in fields)])
 
 
 def strip_fields(signature: str, keys: Iterable[str]) -> str:
