@@ -6,7 +6,7 @@ from typing import Sequence
 
 import pyarrow as pa
 
-from .records import Generation, Grade, Prompt, PromptStatistic
+from .records import Generation, GenerationConfig, Grade, Prompt, PromptStatistic
 
 GENERATIONS_SCHEMA = pa.schema(
     [
@@ -92,10 +92,11 @@ def _tuple(values: list | None) -> tuple | None:
     return None if values is None else tuple(values)
 
 
-def _entropies(row: dict) -> dict:
+def _entropies(row: dict, config: GenerationConfig | None) -> dict:
     """The entropy fields of a row. Cells stored before sampled and model entropies were split have one
     series and no ``model_entropy_kind``: the hf backend's ``exact`` series was softmax(logits / T)
-    before top-p, the model entropy, and is read as such (the sampled one is then unknown); any other
+    before top-p, the model entropy, and is read as such; the sampled one follows from it where the
+    cell's ``config`` says how (0 when greedy, the same at top_p = 1), else it is unknown. Any other
     series stays ``token_entropy`` with its kind marked ``legacy:`` (a top-K server's logprobs may have
     described either distribution), so it is never compared with values of the new definitions."""
     fields = {"token_entropy": _tuple(row["token_entropy"]), "entropy_kind": row["entropy_kind"],
@@ -108,12 +109,16 @@ def _entropies(row: dict) -> dict:
     if "model_entropy_kind" in row or fields["entropy_kind"] == "none":
         return fields
     if fields["entropy_kind"] == "exact":
-        return {**fields, "token_entropy": None, "entropy_kind": "none",
-                "token_entropy_model": fields["token_entropy"], "model_entropy_kind": "exact"}
+        model = fields["token_entropy"]
+        sampled = None
+        if config is not None and model is not None and (config.temperature == 0 or config.top_p >= 1):
+            sampled = (0.0,) * len(model) if config.temperature == 0 else model
+        return {**fields, "token_entropy": sampled, "entropy_kind": "none" if sampled is None else "exact",
+                "token_entropy_model": model, "model_entropy_kind": "exact"}
     return {**fields, "entropy_kind": "legacy:" + fields["entropy_kind"]}
 
 
-def _generation(row: dict) -> Generation:
+def _generation(row: dict, config: GenerationConfig | None) -> Generation:
     return Generation(
         text=row["text"],
         token_ids=tuple(row["token_ids"]),
@@ -123,13 +128,13 @@ def _generation(row: dict) -> Generation:
         hidden_erank=row.get("hidden_erank"),
         top_logprobs=None if row.get("top_logprobs") is None else tuple(tuple(x) for x in row["top_logprobs"]),
         top_token_ids=None if row.get("top_token_ids") is None else tuple(tuple(x) for x in row["top_token_ids"]),
-        **_entropies(row),
+        **_entropies(row, config),
     )
 
 
-def table_to_generations(table: pa.Table) -> dict[str, list[Generation]]:
-    """prompt id -> its generations in sample order."""
-    return {pid: [_generation(r) for r in rows] for pid, rows in _by_prompt(table).items()}
+def table_to_generations(table: pa.Table, config: GenerationConfig | None = None) -> dict[str, list[Generation]]:
+    """prompt id -> its generations in sample order; ``config``, the cell's, completes old cells' entropies."""
+    return {pid: [_generation(r, config) for r in rows] for pid, rows in _by_prompt(table).items()}
 
 
 def grades_to_table(prompt_ids: Sequence[str], grades: Sequence[Sequence[Grade]]) -> pa.Table:

@@ -75,7 +75,7 @@ def evaluate_cell(
 ) -> CellResult:
     table, meta = store.read_generations(key)
     gen_id = meta["generation_id"]
-    generations = table_to_generations(table)
+    generations = table_to_generations(table, config)
     missing = [p.id for p in task.prompt_set if p.id not in generations]
     if missing:
         raise RuntimeError(f"cell {key} lacks generations for prompts {missing[:3]}; re-run with --force")

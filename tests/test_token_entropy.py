@@ -55,6 +55,16 @@ def test_cells_stored_before_the_split_read_back_as_what_they_hold():
     hf, topk = table_to_generations(table)["p"]
     assert (hf.token_entropy, hf.entropy_kind, hf.token_entropy_model, hf.model_entropy_kind) == (None, "none", (2.0,), "exact")
     assert (topk.token_entropy, topk.entropy_kind, topk.token_entropy_model) == ((2.0,), "legacy:topk-renorm:K=20", None)
+    # the cell's config completes the sampled entropy where it follows: top_p = 1 (same), greedy (0)
+    from creval.records import GenerationConfig
+
+    def sampled(**config):
+        g = table_to_generations(table, GenerationConfig(**config))["p"][0]
+        return g.token_entropy, g.entropy_kind, g.token_entropy_model
+
+    assert sampled(temperature=0.7) == ((2.0,), "exact", (2.0,))
+    assert sampled(temperature=0.0, top_p=0.5) == ((0.0,), "exact", (2.0,))
+    assert sampled(temperature=0.7, top_p=0.5) == (None, "none", (2.0,))
 
 
 def test_vllm_fields_from_processed_logprobs_as_its_sampler_computes_them(tiny_ckpt):
