@@ -111,9 +111,11 @@ def test_vllm_fields_from_processed_logprobs_as_its_sampler_computes_them(tiny_c
             assert g.entropy_kind == "topk-renorm:K=20"
         if top_p < 1:
             assert g.token_entropy_model is None and g.model_entropy_kind == "none"
-            exact = [(est, h) for est, lo, hi, h in zip(g.token_entropy, g.token_entropy_lo, g.token_entropy_hi,
-                                                       ref.token_entropy) if hi - lo < 1e-9]
+            exact = [(est, h) for est, h, top in zip(g.token_entropy, ref.token_entropy, g.top_logprobs)
+                     if sum(math.exp(lp) > 0 for lp in top) < 20]
             assert exact and all(abs(est - h) < 1e-4 for est, h in exact)  # nucleus within K: exact
+            assert all(lo - 1e-4 <= h <= hi + 1e-4 for h, lo, hi in
+                       zip(ref.token_entropy, g.token_entropy_lo, g.token_entropy_hi))
         else:
             assert g.model_entropy_kind == "topk-renorm:K=20"
             for h, lo, hi in zip(ref.token_entropy_model, g.token_entropy_model_lo, g.token_entropy_model_hi):

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 def topk_entropy(logprobs: Sequence[float], vocab_size: int) -> tuple[float, float, float]:
     """(estimate, lower bound, upper bound) in nats from one step's top-K log-probabilities."""
-    probs = [math.exp(lp) for lp in logprobs if lp > -math.inf]
+    probs = [p for p in (math.exp(lp) for lp in logprobs) if p > 0]  # tokens outside a nucleus: -inf (or a floor)
     if not probs:
         return float("nan"), float("nan"), float("nan")
     mass = sum(probs)
