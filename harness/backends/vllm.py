@@ -8,8 +8,9 @@ backends see identical input. The engine runs with ``logprobs_mode="processed_lo
 log-probabilities are those of the distribution sampled from (after temperature and top-p), from whose
 top K (default 20) the sampled entropy is estimated with bounds (``creval.backends.topk``); the model's
 full-vocabulary entropy at T is the same estimate when top_p = 1, unknown when top_p < 1; greedy
-decoding gets the raw model distribution's estimate and an exact sampled entropy of 0 (``_entropies``). Tensor parallelism, dtype, max_model_len,
-gpu_memory_utilization, prefix caching and eager mode pass through as options. ``swap`` loads the
+decoding gets the raw model distribution's estimate and an exact sampled entropy of 0 (``_entropies``).
+Tensor parallelism, dtype, max_model_len, gpu_memory_utilization, prefix caching and eager mode pass
+through as options. ``swap`` loads the
 weights of another checkpoint of the same architecture and tokenizer into the running engine (sweeps
 keep one engine per schedule). On the CPU build,
 chunked prefill is off by default: with it, seeded requests whose prompt is split across steps crash
@@ -126,7 +127,7 @@ class VLLMBackend:
     def _entropies(self, tops: list[list[float]], k: int, config: GenerationConfig, length: int) -> dict[str, Any]:
         """Which entropies the processed top-K log-probabilities give. Sampling (T > 0): they are
         log_softmax of the logits after temperature and top-p (masked tokens -inf), the distribution
-        drawn from: its estimate, exact when the nucleus has at most K tokens (no tail, the bounds meet);
+        drawn from: its estimate, exact when the nucleus has at most K tokens (no tail);
         the model's softmax(logits / T) is that same distribution only when top_p = 1, and is not
         recoverable from truncated log-probabilities otherwise. Greedy: vLLM returns the raw
         log_softmax(logits), the model's entropy at T = 1 as creval defines it for T = 0; the sampled
