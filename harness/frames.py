@@ -6,7 +6,7 @@ from typing import Sequence
 
 import pyarrow as pa
 
-from .records import Generation, Grade, Prompt, PromptStatistic
+from .records import Generation, GenerationConfig, Grade, Prompt, PromptStatistic
 
 GENERATIONS_SCHEMA = pa.schema(
     [
@@ -25,6 +25,10 @@ GENERATIONS_SCHEMA = pa.schema(
         ("token_entropy_hi", pa.list_(pa.float32())),
         ("top_logprobs", pa.list_(pa.list_(pa.float32()))),
         ("top_token_ids", pa.list_(pa.list_(pa.int32()))),
+        ("token_entropy_model", pa.list_(pa.float32())),
+        ("model_entropy_kind", pa.string()),
+        ("token_entropy_model_lo", pa.list_(pa.float32())),
+        ("token_entropy_model_hi", pa.list_(pa.float32())),
     ]
 )
 GRADES_SCHEMA = pa.schema(
@@ -52,15 +56,19 @@ def generations_to_table(prompts: Sequence[Prompt], generations: Sequence[Sequen
             "text": g.text,
             "token_ids": list(g.token_ids),
             "chosen_logprobs": list(g.chosen_logprobs),
-            "token_entropy": None if g.token_entropy is None else list(g.token_entropy),
+            "token_entropy": _list(g.token_entropy),
             "entropy_kind": g.entropy_kind,
             "finish_reason": g.finish_reason,
             "n_tokens": len(g.token_ids),
             "hidden_erank": g.hidden_erank,
-            "token_entropy_lo": None if g.token_entropy_lo is None else list(g.token_entropy_lo),
-            "token_entropy_hi": None if g.token_entropy_hi is None else list(g.token_entropy_hi),
+            "token_entropy_lo": _list(g.token_entropy_lo),
+            "token_entropy_hi": _list(g.token_entropy_hi),
             "top_logprobs": None if g.top_logprobs is None else [list(x) for x in g.top_logprobs],
             "top_token_ids": None if g.top_token_ids is None else [list(x) for x in g.top_token_ids],
+            "token_entropy_model": _list(g.token_entropy_model),
+            "model_entropy_kind": g.model_entropy_kind,
+            "token_entropy_model_lo": _list(g.token_entropy_model_lo),
+            "token_entropy_model_hi": _list(g.token_entropy_model_hi),
         }
         for p, gens in zip(prompts, generations, strict=True)
         for j, g in enumerate(gens)
@@ -76,27 +84,57 @@ def _by_prompt(table: pa.Table) -> dict[str, list[dict]]:
     return dict(out)
 
 
-def _generation(row: dict) -> Generation:
-    entropy = row["token_entropy"]
+def _list(values: tuple | None) -> list | None:
+    return None if values is None else list(values)
+
+
+def _tuple(values: list | None) -> tuple | None:
+    return None if values is None else tuple(values)
+
+
+def _entropies(row: dict, config: GenerationConfig | None) -> dict:
+    """The entropy fields of a row. Cells stored before sampled and model entropies were split have one
+    series and no ``model_entropy_kind``: the hf backend's ``exact`` series was softmax(logits / T)
+    before top-p, the model entropy, and is read as such; the sampled one follows from it where the
+    cell's ``config`` says how (0 when greedy, the same at top_p = 1), else it is unknown. Any other
+    series stays ``token_entropy`` with its kind marked ``legacy:`` (a top-K server's logprobs may have
+    described either distribution), so it is never compared with values of the new definitions."""
+    fields = {"token_entropy": _tuple(row["token_entropy"]), "entropy_kind": row["entropy_kind"],
+              "token_entropy_lo": _tuple(row.get("token_entropy_lo")),
+              "token_entropy_hi": _tuple(row.get("token_entropy_hi")),
+              "token_entropy_model": _tuple(row.get("token_entropy_model")),
+              "model_entropy_kind": row.get("model_entropy_kind") or "none",
+              "token_entropy_model_lo": _tuple(row.get("token_entropy_model_lo")),
+              "token_entropy_model_hi": _tuple(row.get("token_entropy_model_hi"))}
+    if "model_entropy_kind" in row or fields["entropy_kind"] == "none":
+        return fields
+    if fields["entropy_kind"] == "exact":
+        model = fields["token_entropy"]
+        sampled = None
+        if config is not None and model is not None and (config.temperature == 0 or config.top_p >= 1):
+            sampled = (0.0,) * len(model) if config.temperature == 0 else model
+        return {**fields, "token_entropy": sampled, "entropy_kind": "none" if sampled is None else "exact",
+                "token_entropy_model": model, "model_entropy_kind": "exact"}
+    return {**fields, "entropy_kind": "legacy:" + fields["entropy_kind"]}
+
+
+def _generation(row: dict, config: GenerationConfig | None) -> Generation:
     return Generation(
         text=row["text"],
         token_ids=tuple(row["token_ids"]),
         chosen_logprobs=tuple(row["chosen_logprobs"]),
-        token_entropy=None if entropy is None else tuple(entropy),
-        entropy_kind=row["entropy_kind"],
         finish_reason=row["finish_reason"],
         seed=row["seed"],
         hidden_erank=row.get("hidden_erank"),
-        token_entropy_lo=None if row.get("token_entropy_lo") is None else tuple(row["token_entropy_lo"]),
-        token_entropy_hi=None if row.get("token_entropy_hi") is None else tuple(row["token_entropy_hi"]),
         top_logprobs=None if row.get("top_logprobs") is None else tuple(tuple(x) for x in row["top_logprobs"]),
         top_token_ids=None if row.get("top_token_ids") is None else tuple(tuple(x) for x in row["top_token_ids"]),
+        **_entropies(row, config),
     )
 
 
-def table_to_generations(table: pa.Table) -> dict[str, list[Generation]]:
-    """prompt id -> its generations in sample order."""
-    return {pid: [_generation(r) for r in rows] for pid, rows in _by_prompt(table).items()}
+def table_to_generations(table: pa.Table, config: GenerationConfig | None = None) -> dict[str, list[Generation]]:
+    """prompt id -> its generations in sample order; ``config``, the cell's, completes old cells' entropies."""
+    return {pid: [_generation(r, config) for r in rows] for pid, rows in _by_prompt(table).items()}
 
 
 def grades_to_table(prompt_ids: Sequence[str], grades: Sequence[Sequence[Grade]]) -> pa.Table:

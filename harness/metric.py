@@ -3,8 +3,9 @@
 A metric is a dataclass whose fields are its parameters; ``name:key=value:key=v1,v2`` on the command
 line sets them. ``score`` returns the statistics of one prompt (across its k samples); aggregation over
 prompts is generic (``creval.stats``). Every value is stored with a signature such as
-``distinct-2|tok:ws|case:lc|n:8|T:1.0|top_p:1.0|max:256|task:mini_writing@1:3fa2c1d0|v:1``: two numbers
-are comparable only when their signatures match.
+``distinct-2|tok:ws|case:lc|n:8|T:1.0|top_p:1.0|max:256|stop:none|be:hf|dtype:float32|task:mini_writing@1:3fa2c1d0|v:1``:
+two numbers are comparable only when ``creval.signature.comparable`` says so (equal signatures, or
+equal but for ``n`` where both are ``est:n-free``).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Mapping, Sequence
 
 from .records import Family, GenerationConfig, Generation, Grade, Prompt
+from .signature import backend_fields, config_fields, render
 from .specs import build
 
 
@@ -23,6 +25,8 @@ class CellInfo:
     task_ref: str
     family: Family
     entropy_kind: str
+    backend: str = ""  # the backend's signature (``hf/1:dtype=float32:device=cpu``); "" when unknown
+    model_entropy_kind: str = "none"  # how ``Generation.token_entropy_model`` was computed
 
 
 @dataclass
@@ -63,12 +67,22 @@ class Metric:
     def applies_to(self, family: Family) -> bool:
         return family in self.families
 
+    def statistic_fields(self, statistic: str, cell: CellInfo) -> dict[str, str]:
+        """The signature fields of one statistic; the metric's ``fields`` unless a metric's statistics
+        differ in what they measure (token_entropy: sampled vs model distribution)."""
+        return self.fields(cell)
+
+    def n_free(self, statistic: str) -> bool:
+        """True when ``statistic`` is an unbiased estimate of a quantity that does not depend on the
+        number of samples n (pass@k for k <= n): its values compare across n (``est:n-free``)."""
+        return False
+
     def signature(self, statistic: str, cell: CellInfo) -> str:
-        c = cell.config
-        parts = [statistic, *(f"{k}:{v}" for k, v in self.fields(cell).items())]
-        parts += [f"n:{c.n}", f"T:{c.temperature}", f"top_p:{c.top_p}", f"max:{c.max_new_tokens}"]
-        parts += [f"task:{cell.task_ref}", f"v:{self.version}"]
-        return "|".join(parts)
+        fields = list(self.statistic_fields(statistic, cell).items())
+        fields += config_fields(cell.config, n_free=self.n_free(statistic))
+        fields += backend_fields(cell.backend)
+        fields += [("task", cell.task_ref), ("v", self.version)]
+        return render(statistic, fields)
 
 
 def parse_metric_spec(spec: str, cls: type[Metric]) -> Metric:

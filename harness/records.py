@@ -35,10 +35,16 @@ class Prompt:
 
 @dataclass(frozen=True)
 class Generation:
-    """One sampled response, with per-token statistics of the sampling distribution.
+    """One sampled response, with per-token entropies of two distributions, named apart.
 
-    ``token_entropy[i]`` is the entropy (nats) of the distribution token ``i`` was drawn from;
-    ``entropy_kind`` says how it was computed ("exact": softmax(logits / T) over the full vocabulary).
+    ``token_entropy[i]`` is the entropy (nats) of the distribution token ``i`` was actually drawn from:
+    softmax(logits / T) after top-p truncation and renormalisation; 0 for greedy decoding (T = 0).
+    ``token_entropy_model[i]`` is the model's full-vocabulary entropy at temperature T, softmax(logits / T)
+    before any truncation (at T = 0: softmax(logits), the model's own distribution). With top_p = 1 and
+    T > 0 the two are the same distribution. ``entropy_kind`` / ``model_entropy_kind`` say how each was
+    computed (``exact``; ``topk-renorm:K=20``, an estimate whose bounds are the ``_lo`` / ``_hi``
+    fields; ``none``: not available). Cells stored before the two were split hold one series; see
+    ``creval.frames`` for how it is read back.
     """
 
     text: str
@@ -55,6 +61,11 @@ class Generation:
     #: per step, the top-K log-probabilities (and token ids, where the backend gives them), most likely first
     top_logprobs: tuple[tuple[float, ...], ...] | None = None
     top_token_ids: tuple[tuple[int, ...], ...] | None = None
+    #: the model's full-vocabulary entropy at T (T = 0: at 1), before truncation; its kind and bounds
+    token_entropy_model: tuple[float, ...] | None = None
+    model_entropy_kind: str = "none"
+    token_entropy_model_lo: tuple[float, ...] | None = None
+    token_entropy_model_hi: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,31 @@ class Grade:
     score: float | None = None  # a quality scorer's value (writing tasks with a scorer)
 
 
+def _coerce(name: str, value: Any, kind: type) -> Any:
+    flag = "--" + name.replace("_", "-")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise CrevalError(f"{flag} must be a number, got {value!r}")
+    if kind is int and isinstance(value, int):
+        return value  # exact, however large (seeds)
+    try:
+        number = float(value)
+    except ValueError:
+        raise CrevalError(f"{flag} must be a number, got {value!r}") from None
+    if kind is int:
+        if not number.is_integer():
+            raise CrevalError(f"{flag} must be a whole number, got {value!r}")
+        return int(number)
+    return number
+
+
+def canonical_number(value: float | int) -> str:
+    """One spelling per number in signatures: whole-number fields as ints (``8``), real-valued ones as
+    Python's shortest float repr (``1.0``, ``0.7``), whatever type the caller passed."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return repr(float(value))
+
+
 @dataclass(frozen=True)
 class GenerationConfig:
     """How samples are drawn. Its hash is part of every cell key."""
@@ -81,6 +117,13 @@ class GenerationConfig:
     stop: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        # Canonical types at construction: a YAML ``1`` and a CLI ``1.0`` are one config, one hash, one cell.
+        for name, kind in (("n", int), ("temperature", float), ("top_p", float), ("max_new_tokens", int), ("seed", int)):
+            object.__setattr__(self, name, _coerce(name, getattr(self, name), kind))
+        stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop or ())
+        if not all(isinstance(s, str) for s in stop):
+            raise CrevalError(f"--stop must be strings, got {list(stop)!r}")
+        object.__setattr__(self, "stop", stop)
         if self.n < 1:
             raise CrevalError(f"--n must be at least 1, got {self.n}")
         if not (self.temperature >= 0 and math.isfinite(self.temperature)):

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from .frames import grades_to_table, scores_to_table, table_to_generations, table_to_grades
 from .hashing import stable_hash
 from .metric import CellInfo, Metric
+from .signature import SIGNATURE_FORMAT
 from .records import CellResult, Generation, GenerationConfig, Grade, Prompt, PromptStatistic, Summary
 from .stats import mean_interval, statistic_info
 from .store import Store
@@ -55,7 +56,10 @@ def _grade_all(task: Task, generations: dict, tick: Tick | None) -> list[list[Gr
 
 
 def score_key(metric: Metric, task: Task) -> str:
-    return stable_hash({"metric": metric.name, "v": metric.version, "params": dataclasses.asdict(metric), "task": task.task_hash})
+    """Which stored scores table holds a metric's values; a new signature format rescores stored cells
+    (from their generations) so a store never mixes old and new signatures."""
+    return stable_hash({"metric": metric.name, "v": metric.version, "params": dataclasses.asdict(metric),
+                        "task": task.task_hash, "signature": SIGNATURE_FORMAT})
 
 
 def evaluate_cell(
@@ -71,7 +75,7 @@ def evaluate_cell(
 ) -> CellResult:
     table, meta = store.read_generations(key)
     gen_id = meta["generation_id"]
-    generations = table_to_generations(table)
+    generations = table_to_generations(table, config)
     missing = [p.id for p in task.prompt_set if p.id not in generations]
     if missing:
         raise RuntimeError(f"cell {key} lacks generations for prompts {missing[:3]}; re-run with --force")
@@ -83,7 +87,11 @@ def evaluate_cell(
         store.write_derived(grades_path, grades_table, {"task": task.ref, "grader": task.grader_id()}, gen_id)
     grades = table_to_grades(grades_table)
 
-    cell = CellInfo(config=config, task_ref=task.ref, family=task.family, entropy_kind=meta["entropy_kind"])
+    first = next((g for gs in generations.values() for g in gs), None)  # kinds as read (old cells too)
+    cell = CellInfo(config=config, task_ref=task.ref, family=task.family,
+                    entropy_kind=first.entropy_kind if first else meta["entropy_kind"],
+                    backend=meta.get("backend_signature", ""),
+                    model_entropy_kind=first.model_entropy_kind if first else "none")
     summaries: list[Summary] = []
     items = [(p, generations[p.id], grades[p.id]) for p in task.prompt_set]
     for metric in metrics:

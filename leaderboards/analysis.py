@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from creval.errors import CrevalError
+from creval.signature import comparable
 
 
 @dataclass(frozen=True)
@@ -138,18 +139,13 @@ def pareto_front(points: Sequence[tuple[float, float]], directions: tuple[int, i
     return front
 
 
-def signatures_comparable(a: str, b: str) -> tuple[bool, str]:
-    """Whether values with stored signatures ``a`` and ``b`` may be compared, and if not, why."""
-    return (True, "") if a == b else (False, f"{a} vs {b}")
-
-
 def check_comparable(rows: Sequence[dict]) -> None:
     """Refuse to combine values of one statistic on one task whose signatures are not comparable."""
     seen: dict[tuple[str, str], dict] = {}
     for row in rows:
         key = (row["task"], row["statistic"])
         first = seen.setdefault(key, row)
-        ok, why = signatures_comparable(first["signature"], row["signature"])
+        ok, why = comparable(first["signature"], row["signature"])
         if not ok:
             raise CrevalError(
                 f"not comparable: {row['statistic']} on {row['task']} at {first['schedule']} step {first['step']} "

@@ -35,7 +35,8 @@ from .collect import CellScores, read_results
 STRUCTURED = ("math", "code")
 DIVERSITY = "distinct-2"
 CORRECT = "pass@1"
-ENTROPY = "token_entropy"
+ENTROPY = "token_entropy"  # of the distribution sampled (after top-p; 0 when greedy)
+MODEL_ENTROPY = "token_entropy_model"  # the policy's full-vocabulary entropy at temperature T
 
 
 def _mean(values: list[float]) -> float:
@@ -88,15 +89,17 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
                     per[r["statistic"]].append((r["step"], r["mean"]))
             t: dict[str, Any] = {"final": {s: v[-1][1] for s, v in per.items() if v},
                                  "area": {s: area_under([x for x, _ in v], [y for _, y in v]) for s, v in per.items()}}
-            if ENTROPY in per:
-                ent = per[ENTROPY]
+            entropy = _policy_entropy(per)
+            if entropy:
+                ent = per[entropy]
+                t["entropy_statistic"] = entropy
                 t["entropy_min"] = min(h for _, h in ent)
                 t["entropy_final"] = ent[-1][1]
                 t["collapse_step"] = collapse_step([s for s, _ in ent], [h for _, h in ent], entropy_threshold,
                                                    relative=relative)
-            if family in STRUCTURED and ENTROPY in per and CORRECT in per:
+            if family in STRUCTURED and entropy and CORRECT in per:
                 try:
-                    fit = fit_entropy_law([h for _, h in per[ENTROPY]], [r for _, r in per[CORRECT]])
+                    fit = fit_entropy_law([h for _, h in per[entropy]], [r for _, r in per[CORRECT]])
                     t["entropy_law"] = {"a": fit.a, "b": fit.b, "ceiling": fit.ceiling, "r2": fit.r2, "points": fit.points}
                 except CrevalError as exc:
                     t["entropy_law"] = {"refused": str(exc)}
@@ -158,6 +161,15 @@ def _compared(a: dict[str, float], b: dict[str, float]) -> dict[str, Any]:
     return {"difference": r.difference, "ci_low": r.low, "ci_high": r.high, "prompts": r.prompts,
             "testable": r.testable, "note": r.reason, "p": min(1.0, 2 * min(r.p_lower, r.p_higher)),
             "separated": bool(r.testable and min(r.p_lower, r.p_higher) < 0.025)}
+
+
+def _policy_entropy(per: dict[str, list[tuple[int, float]]]) -> str | None:
+    """The entropy statistic the trajectory analysis uses: the model's (the policy entropy of the
+    entropy-performance law) where the backend recorded it, else the sampled distribution's."""
+    for stat in (MODEL_ENTROPY, ENTROPY):
+        if any(math.isfinite(v) for _, v in per.get(stat, [])):
+            return stat
+    return None
 
 
 def _cell_at(placed: list, schedule: str, step: int, task: str) -> CellScores | None:

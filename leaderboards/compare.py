@@ -22,10 +22,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from creval.errors import CrevalError
+from creval.signature import comparable
 from creval.stats import MIN_PROMPTS, holm, paired, statistic_info
 from creval.store import Store
 
-from .analysis import signatures_comparable
 from .collect import CellScores, read_cell
 
 ALPHA = 0.025  # one-sided: the tail of the 95% two-sided interval the table prints
@@ -121,7 +121,7 @@ def compare(baseline: Path, candidate: Path, gates: dict[str, float], *, min_pro
             raise CrevalError(f"{task}: the two runs share {shared} prompts, fewer than --min-prompts {min_prompts}: "
                               "too few to tell a regression from noise")
         for stat in sorted(set(a[task].values) & set(b[task].values)):
-            ok, why = signatures_comparable(a[task].signatures[stat], b[task].signatures[stat])
+            ok, why = comparable(a[task].signatures[stat], b[task].signatures[stat])
             if not ok:
                 raise CrevalError(f"not comparable: {stat} on {task}: {why}")
             rows.append(_row(task, stat, a[task], b[task], gates.get(stat), min_prompts))

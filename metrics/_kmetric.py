@@ -28,6 +28,11 @@ class KMetric(Metric):
     def ks(self, n: int) -> tuple[int, ...]:
         return tuple(sorted(set(self.k))) if self.k else default_ks(n)
 
+    def n_free(self, statistic: str) -> bool:
+        """pass@k, G-Pass@k (averages over all k-subsets of the n samples) and mean@k, maj@k (the first k
+        of n exchangeable samples) are unbiased estimates of a k-sample quantity for any n >= k."""
+        return True
+
     def prepare(self, config: GenerationConfig) -> None:
         bad = [k for k in self.ks(config.n) if k < 1 or k > config.n]
         if bad:

@@ -49,7 +49,7 @@ def test_run_prints_tables_with_truncation_and_signatures(capsys, tmp_path, tiny
     code, out, _ = run_cli(capsys, "run", "--model", str(tiny_ckpt), "--tasks", "mini_math", "--out", str(tmp_path), *FAST)
     assert code == 0
     assert "mini_math (math): 22 prompts x 2 samples, generated" in out
-    assert "truncated (finish=length)" in out and "pass@1|n:2|T:1.0" in out
+    assert "truncated (finish=length)" in out and "pass@1|n:2|est:n-free|T:1.0" in out
     code, out, _ = run_cli(capsys, "run", "--model", str(tiny_ckpt), "--tasks", "mini_math", "--out", str(tmp_path), *FAST)
     assert "from store" in out
 

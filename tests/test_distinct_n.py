@@ -31,6 +31,7 @@ def test_metric_and_signature():
     m = DistinctN(n=(1, 3))
     out = m.score(Prompt("p", "q"), [gen("a b c d"), gen("a b c e")], [])
     assert out == {"distinct-1": 5 / 8, "distinct-1-li": 5 / 8, "distinct-3": 3 / 4, "distinct-3-li": 3 / 8}
-    cell = CellInfo(GenerationConfig(n=2, temperature=0.7), "w@1:abcd", "writing", "exact")
+    cell = CellInfo(GenerationConfig(n=2, temperature=0.7), "w@1:abcd", "writing", "exact",
+                    backend="hf/1:dtype=float32:device=cpu")
     assert m.signature("distinct-3", cell) == \
-        "distinct-3|tok:ws|case:lc|scope:response|n:2|T:0.7|top_p:1.0|max:256|task:w@1:abcd|v:2"
+        "distinct-3|tok:ws|case:lc|scope:response|n:2|T:0.7|top_p:1.0|max:256|stop:none|be:hf|dtype:float32|task:w@1:abcd|v:2"

@@ -58,6 +58,46 @@ def test_entropy_and_logprobs_are_exact_full_vocabulary_values(backend):
             assert g.entropy_kind == "exact"
 
 
+def nucleus(probs, top_p):
+    """Reference top-p: the most likely tokens until their mass reaches top_p (the first always kept)."""
+    keep, mass = [], 0.0
+    for p, i in sorted(((p, i) for i, p in enumerate(probs.tolist())), reverse=True):
+        if mass >= top_p:
+            break
+        keep.append(i)
+        mass += p
+    kept = torch.zeros_like(probs)
+    kept[keep] = probs[keep]
+    return kept / kept.sum()
+
+
+@pytest.mark.parametrize("T", [0.0, 0.7, 1.0])
+@pytest.mark.parametrize("top_p", [0.5, 1.0])
+def test_sampled_and_model_entropies_match_a_direct_computation(backend, T, top_p):
+    """Sampled: the distribution drawn from (softmax(logits / T), top-p renormalised; 0 when greedy);
+    model: softmax(logits / T) over the full vocabulary (T = 0: softmax(logits)). Recomputed from one
+    unpadded forward pass over prompt + sampled tokens."""
+    gens = backend.generate(PROMPTS, GenerationConfig(n=2, max_new_tokens=8, temperature=T, top_p=top_p, seed=5))
+    checked = 0
+    for prompt, samples in zip(PROMPTS, gens):
+        text, special = backend.render(prompt)
+        prompt_ids = backend.tokenizer(text, add_special_tokens=special)["input_ids"]
+        for g in samples:
+            with torch.no_grad():
+                logits = backend.model(torch.tensor([prompt_ids + list(g.token_ids)])).logits[0, len(prompt_ids) - 1 : -1]
+            probs = torch.softmax(logits.float() / (T or 1.0), -1)
+            model = torch.special.entr(probs).sum(-1)
+            if T == 0:
+                sampled = torch.zeros(len(g.token_ids))
+            else:
+                sampled = torch.stack([torch.special.entr(nucleus(p, top_p)).sum() for p in probs])
+            assert torch.allclose(torch.tensor(g.token_entropy_model), model, atol=1e-4)
+            assert torch.allclose(torch.tensor(g.token_entropy), sampled, atol=1e-4)
+            assert g.entropy_kind == g.model_entropy_kind == "exact"
+            checked += len(g.token_ids)
+    assert checked > 20
+
+
 def test_sharpened_output_layer_lowers_entropy(backend, sharp_ckpt):
     config = GenerationConfig(n=4, max_new_tokens=16)
     sharp = HFBackend.load(sharp_ckpt, {})

@@ -87,8 +87,11 @@ def test_area_collapse_and_pareto_by_hand():
 def test_mismatched_signatures_are_refused():
     rows = [{"task": "t", "statistic": "s", "signature": "s|n:4", "schedule": "a", "step": 0},
             {"task": "t", "statistic": "s", "signature": "s|n:8", "schedule": "b", "step": 0}]
-    with pytest.raises(CrevalError, match="not comparable: s on t at a step 0 and b step 0: s\\|n:4 vs s\\|n:8"):
+    with pytest.raises(CrevalError, match="not comparable: s on t at a step 0 and b step 0: n: 4 vs 8"):
         check_comparable(rows)
+    # pass@1 from n=4 and from n=8 estimate the same quantity without bias: comparable
+    check_comparable([{**rows[0], "signature": "pass@1|n:4|est:n-free|T:1.0"},
+                      {**rows[1], "signature": "pass@1|n:8|est:n-free|T:1.0"}])
 
 
 @pytest.fixture(scope="module")
@@ -234,3 +237,13 @@ def test_best_command(swept, capsys):
                for e in report)
     assert main(["best", "--results", str(root / "results"), "--manifest", str(manifest), "--metric", "nope",
                  "--task", "mini_writing"]) == 2
+
+
+def test_compare_accepts_unbiased_estimates_from_different_n_and_refuses_others(tmp_path, capsys):
+    four = _replay_results(tmp_path, "n4", lambda i: 4 * ((i % 10) < 9), k=4, metrics=("pass_at_k:k=1", "distinct_n:n=1"))
+    eight = _replay_results(tmp_path, "n8", lambda i: 8 * ((i % 10) < 9), k=8, metrics=("pass_at_k:k=1",))
+    assert main(["compare", str(four), str(eight), "--max-drop", "pass@1=0.02"]) == 0  # pass@1 is n-free
+    assert "| pass@1 |" in capsys.readouterr().out
+    eight_d = _replay_results(tmp_path, "n8d", lambda i: 8, k=8, metrics=("distinct_n:n=1",))
+    assert main(["compare", str(four), str(eight_d)]) == 2  # distinct-1 over 4 vs over 8 samples differs
+    assert "not comparable: distinct-1 on mini_math: n: 4 vs 8" in capsys.readouterr().err

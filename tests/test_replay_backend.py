@@ -22,6 +22,7 @@ def test_replaying_stored_generations_reproduces_them_exactly(tiny_ckpt, tmp_pat
     dump.write_text("".join(json.dumps({"prompt_id": pid, "samples": [
         {"text": g.text, "token_ids": list(g.token_ids), "logprobs": list(g.chosen_logprobs),
          "token_entropy": list(g.token_entropy), "entropy_kind": g.entropy_kind, "finish_reason": g.finish_reason,
+         "token_entropy_model": list(g.token_entropy_model), "model_entropy_kind": g.model_entropy_kind,
          "seed": g.seed} for g in gens]}) + "\n" for pid, gens in stored.items()))
     replayed = creval.run("my-policy", ["mini_math"], config, backend="replay",
                           backend_options={"generations": str(dump)}, out=str(tmp_path / "b")).cells[0]

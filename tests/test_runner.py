@@ -39,7 +39,8 @@ def test_run_stores_cells_and_rerun_reads_them_back(tiny_ckpt, tmp_path, count_g
     assert {s.statistic for s in writing.summaries} == {
         "distinct-1", "distinct-1-li", "distinct-1-corpus", "distinct-2", "distinct-2-li", "distinct-2-corpus",
         "self-bleu", "compression-ratio",
-        "token_entropy", "token_entropy_tokw", "token_entropy_lo", "token_entropy_hi"}
+        "token_entropy", "token_entropy_tokw", "token_entropy_lo", "token_entropy_hi",
+        "token_entropy_model", "token_entropy_model_tokw", "token_entropy_model_lo", "token_entropy_model_hi"}
     math_cell = first.cells[0]
     assert [s.statistic for s in math_cell.summaries][:2] == ["pass@1", "pass@2"]
     assert math_cell.n_samples == 44 and 0 <= math_cell.truncation_rate <= 1

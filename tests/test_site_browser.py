@@ -35,7 +35,11 @@ def site(tmp_path_factory):
     from creval.sweep import plan
 
     cell = next(c for c in plan(load_manifest(manifest)) if c.schedule == "joint" and c.step == 0 and c.task == "mini_writing")
-    rows = [{"prompt_id": p.id, "samples": [PAYLOAD, "plain text"]} for p in load_task("mini_writing").prompt_set]
+    # signatures now name the backend and the entropy kinds the generations carry: make the replayed
+    # cell look like the hf cell it replaces, so the leaderboard compares it with its neighbours
+    exact = {"token_entropy": [1.0], "entropy_kind": "exact", "token_entropy_model": [1.0], "model_entropy_kind": "exact"}
+    rows = [{"prompt_id": p.id, "samples": [{"text": PAYLOAD, **exact}, {"text": "plain text", **exact}]}
+            for p in load_task("mini_writing").prompt_set]
     gens = root / "payload.jsonl"
     gens.write_text("".join(json.dumps(r) + "\n" for r in rows))
     replayed = creval.run("x", ["mini_writing"], GenerationConfig(n=2, max_new_tokens=6), backend="replay",
@@ -43,7 +47,7 @@ def site(tmp_path_factory):
     store = Store(root / "results")
     table, meta = Store(root / "tmp").read_generations(replayed.cells[0].cell_key)
     old = store.read_generations(cell.key)[1]
-    store.write_generations(cell.key, table, {**meta, **{k: old[k] for k in ("task", "config", "fingerprint", "entropy_kind")}})
+    store.write_generations(cell.key, table, {**meta, **{k: old[k] for k in ("task", "config", "fingerprint", "entropy_kind", "backend", "backend_signature")}})
     creval.run(str(root / "joint" / "step-0"), ["mini_writing"], GenerationConfig(n=2, max_new_tokens=6),
                out=str(root / "results"), metrics=["pass_at_k", "distinct_n", "token_entropy"])  # rescore the cell
     out = root / "out"

@@ -1,5 +1,6 @@
 """The vLLM backend and the OpenAI backend against the real engine and the real server (CPU build of
 vLLM; `tox -e vllm`). Skipped where vLLM is not installed; in CI's vllm environment they must run."""
+import math
 import os
 import socket
 import subprocess
@@ -80,7 +81,63 @@ def test_topk_entropy_is_within_its_bounds_of_the_exact_entropy(engine, sharp):
                 assert lo - 1e-3 <= h <= hi + 1e-3 and abs(est - h) <= max(est - lo, hi - est) + 1e-3
                 assert lp == pytest.approx(lp_ref, abs=1e-3)  # processed logprobs: the distribution at T
                 checked += 1
+            assert g.token_entropy_model == g.token_entropy  # top_p = 1: one distribution
     assert checked > 10
+
+
+def _reference_entropies(hf, prompt, token_ids, T, top_p):
+    """hf's exact (sampled, model) entropies of each step, from one forward pass over the given tokens."""
+    import torch
+
+    text, special = hf.render(prompt)
+    ids = hf.tokenizer(text, add_special_tokens=special)["input_ids"]
+    with torch.no_grad():
+        logits = hf.model(torch.tensor([ids + list(token_ids)])).logits[0, len(ids) - 1 : -1].float()
+    probs = torch.softmax(logits / (T or 1.0), -1)
+    model = torch.special.entr(probs).sum(-1).tolist()
+    if T == 0:
+        return [0.0] * len(token_ids), model
+    sorted_p, order = probs.sort(dim=-1, descending=True)
+    kept = torch.zeros_like(probs).scatter(1, order, sorted_p * ((sorted_p.cumsum(-1) - sorted_p) < top_p))
+    sampled = torch.special.entr(kept / kept.sum(-1, keepdim=True)).sum(-1).tolist()
+    return sampled, model
+
+
+@pytest.mark.parametrize("T", [0.0, 0.7, 1.0])
+@pytest.mark.parametrize("top_p", [0.5, 1.0])
+def test_sampled_and_model_entropies_agree_with_hf(engine, sharp, T, top_p):
+    """Processed log-probabilities describe the distribution sampled from: its top-K estimate brackets
+    hf's exact value, and equals it where the nucleus fits in K (no tail). The model entropy is the same
+    estimate at top_p = 1, the raw distribution's when greedy, and unknown otherwise."""
+    hf = HFBackend.load(sharp, {})
+    config = GenerationConfig(n=1 if T == 0 else 2, temperature=T, top_p=top_p, max_new_tokens=8, seed=4)
+    out = engine.generate(PROMPTS, config)  # vLLM refuses n > 1 when greedy
+    if T == 0:
+        assert [g[0].token_ids for g in out] == [g[0].token_ids for g in hf.generate(PROMPTS, config)]
+    steps = tail_free = matched = 0
+    for prompt, samples in zip(PROMPTS, out):
+        for g in samples:
+            sampled, model = _reference_entropies(hf, prompt, g.token_ids, T, top_p)
+            if T == 0:
+                assert g.entropy_kind == "exact" and g.token_entropy == (0.0,) * len(g.token_ids)
+            else:
+                assert g.entropy_kind == "topk-renorm:K=20"
+                for h, est, lo, hi, top in zip(sampled, g.token_entropy, g.token_entropy_lo, g.token_entropy_hi,
+                                               g.top_logprobs):
+                    assert lo - 1e-3 <= h <= hi + 1e-3
+                    if sum(math.exp(lp) > 0 for lp in top) < 20:  # the nucleus fits in the top K: exact
+                        tail_free += 1
+                        matched += abs(est - h) <= 1e-3
+            if T > 0 and top_p < 1:
+                assert g.token_entropy_model is None and g.model_entropy_kind == "none"
+            else:
+                assert g.model_entropy_kind == "topk-renorm:K=20"
+                for h, lo, hi in zip(model, g.token_entropy_model_lo, g.token_entropy_model_hi):
+                    assert lo - 1e-3 <= h <= hi + 1e-3
+            steps += len(g.token_ids)
+    assert steps > 10
+    if T > 0 and top_p < 1:  # the sharpened model's nucleus at 0.5 is small: exact for (nearly) every step
+        assert tail_free > steps // 2 and matched >= tail_free - 1  # one step may sit on the nucleus boundary
 
 
 def _free_port() -> int:
@@ -113,6 +170,7 @@ def test_openai_backend_against_a_real_vllm_server(sharp, tmp_path):
         assert cell.n_samples == 40
         stats = {s.statistic: s.mean for s in cell.summaries}
         assert stats["token_entropy"] > 0 and stats["token_entropy_lo"] <= stats["token_entropy_hi"]
+        assert math.isnan(stats["token_entropy_model"])  # what a server's logprobs describe is its setting
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -10,9 +10,10 @@ from transformers import LogitsProcessor, StoppingCriteria
 class Sampler(LogitsProcessor):
     """Draws each row's next token itself and returns scores that force the greedy decoder to take it.
 
-    Per step it records the drawn token, its log-probability and the entropy of softmax(logits / T)
-    over the full vocabulary (T = 0 means greedy; entropy is then that of softmax(logits)). top_p
-    truncates the distribution sampled from, not the one whose entropy is reported.
+    Per step it records the drawn token, its log-probability under softmax(logits / T), and two
+    entropies: of the distribution the token was drawn from (after top-p truncation and
+    renormalisation; 0 when T = 0, greedy) and of the model's full-vocabulary softmax(logits / T)
+    before truncation (at T = 0: softmax(logits)).
     """
 
     def __init__(self, seeds: Sequence[int], temperature: float, top_p: float, device: str) -> None:
@@ -22,6 +23,7 @@ class Sampler(LogitsProcessor):
         self.tokens: list[torch.Tensor] = []
         self.logprobs: list[torch.Tensor] = []
         self.entropies: list[torch.Tensor] = []
+        self.model_entropies: list[torch.Tensor] = []
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         logits = scores.float()
@@ -29,14 +31,21 @@ class Sampler(LogitsProcessor):
             logits = logits / self.temperature
         logp = torch.log_softmax(logits, dim=-1)
         probs = logp.exp()
-        entropy = torch.special.entr(probs).sum(dim=-1)
+        model_entropy = torch.special.entr(probs).sum(dim=-1)
         if self.temperature == 0:
             chosen = logits.argmax(dim=-1)
+            entropy = torch.zeros_like(model_entropy)
+        elif self.top_p < 1:
+            nucleus = self._nucleus(probs)
+            chosen = self._draw(nucleus)
+            entropy = torch.special.entr(nucleus).sum(dim=-1)
         else:
-            chosen = self._draw(self._nucleus(probs) if self.top_p < 1 else probs)
+            chosen = self._draw(probs)
+            entropy = model_entropy
         self.tokens.append(chosen)
         self.logprobs.append(logp.gather(1, chosen[:, None])[:, 0])
         self.entropies.append(entropy)
+        self.model_entropies.append(model_entropy)
         forced = torch.full_like(scores, float("-inf"))
         forced.scatter_(1, chosen[:, None], 0.0)
         return forced
@@ -50,9 +59,10 @@ class Sampler(LogitsProcessor):
     def _draw(self, probs: torch.Tensor) -> torch.Tensor:
         return torch.cat([torch.multinomial(probs[i], 1, generator=g) for i, g in enumerate(self.generators)])
 
-    def history(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(tokens, log-probabilities, entropies), each [rows, steps], on the CPU."""
-        return tuple(torch.stack(x, dim=1).cpu() for x in (self.tokens, self.logprobs, self.entropies))  # type: ignore[return-value]
+    def history(self) -> tuple[torch.Tensor, ...]:
+        """(tokens, log-probabilities, sampled entropies, model entropies), each [rows, steps], on the CPU."""
+        return tuple(torch.stack(x, dim=1).cpu()
+                     for x in (self.tokens, self.logprobs, self.entropies, self.model_entropies))
 
 
 class Stopper(StoppingCriteria):

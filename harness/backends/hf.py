@@ -1,8 +1,9 @@
 """Hugging Face ``transformers`` backend: any local causal-LM checkpoint (or hub id when online).
 
 Sampling runs inside ``model.generate`` (which owns caching, padding and stopping for every
-architecture) as a logits processor that, at each step, computes the exact entropy of
-softmax(logits / T) over the full vocabulary, draws the next token with a per-sample
+architecture) as a logits processor that, at each step, computes two exact entropies over the full
+vocabulary (of the distribution sampled from, after top-p, 0 when greedy; and of the model's
+softmax(logits / T) before truncation, softmax(logits) when greedy), draws the next token with a per-sample
 ``torch.Generator`` (seeded from run seed, prompt id and sample index, so a sample does not depend on
 batching), records its log-probability, and masks every other token so the greedy decoder takes it.
 The checkpoint's ``generation_config.json`` sampling defaults (temperature, top_k, repetition penalty
@@ -145,7 +146,7 @@ class HFBackend:
                 logits_processor=LogitsProcessorList([sampler]),
                 stopping_criteria=StoppingCriteriaList([stopper]),
             )
-        tokens, logprobs, entropies = sampler.history()
+        tokens, logprobs, entropies, model_entropies = sampler.history()
         lengths = [stopper.length(row, tokens.shape[1]) for row in range(tokens.shape[0])]
         eranks = self._hidden_eranks(sequences, attention, input_ids.shape[1], lengths) if self.options["hidden_states"] else None
         out: list[list[Generation]] = []
@@ -165,6 +166,8 @@ class HFBackend:
                         chosen_logprobs=tuple(logprobs[row, :length].tolist()),
                         token_entropy=tuple(entropies[row, :length].tolist()),
                         entropy_kind=self.entropy_kind,
+                        token_entropy_model=tuple(model_entropies[row, :length].tolist()),
+                        model_entropy_kind=self.entropy_kind,
                         finish_reason="stop" if stopper.finished(row) else "length",
                         seed=seeds[row],
                         hidden_erank=eranks[row] if eranks else None,

@@ -4,7 +4,8 @@ Accepted formats (JSON lines, or Parquet / CSV with the same columns):
 
 * creval's own: ``{"prompt_id": ..., "samples": [...]}`` where a sample is a string or an object with
   ``text`` and optionally ``token_ids``, ``logprobs`` (chosen-token log-probabilities),
-  ``token_entropy``, ``entropy_kind``, ``finish_reason``, ``seed``; or one sample per line as
+  ``token_entropy``, ``entropy_kind``, ``token_entropy_model``, ``model_entropy_kind``, ``finish_reason``,
+  ``seed``; or one sample per line as
   ``{"prompt_id": ..., "text": ...}`` (plus the same optional fields). A creval
   ``generations.parquet`` replays exactly.
 * verl rollout dumps (``trainer.rollout_data_dir``): lines ``{"input": ..., "output": ..., "score": ...,
@@ -50,14 +51,20 @@ def _rows(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _floats(values: Any) -> tuple[float, ...] | None:
+    return None if values is None else tuple(float(x) for x in values)
+
+
 def _sample(row: Mapping[str, Any], text_key: str) -> Generation:
-    entropy = row.get("token_entropy")
+    entropy, model = row.get("token_entropy"), row.get("token_entropy_model")
     return Generation(
         text=str(row[text_key]),
         token_ids=tuple(int(t) for t in row.get("token_ids") or ()),
         chosen_logprobs=tuple(float(x) for x in row.get("logprobs") or row.get("chosen_logprobs") or ()),
-        token_entropy=None if entropy is None else tuple(float(x) for x in entropy),
+        token_entropy=_floats(entropy),
         entropy_kind=str(row.get("entropy_kind") or ("replayed" if entropy is not None else "none")),
+        token_entropy_model=_floats(model),
+        model_entropy_kind=str(row.get("model_entropy_kind") or ("replayed" if model is not None else "none")),
         finish_reason="length" if row.get("finish_reason") == "length" else "stop",
         seed=row.get("seed") if isinstance(row.get("seed"), int) else None,
     )

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 def topk_entropy(logprobs: Sequence[float], vocab_size: int) -> tuple[float, float, float]:
     """(estimate, lower bound, upper bound) in nats from one step's top-K log-probabilities."""
-    probs = [math.exp(lp) for lp in logprobs if lp > -math.inf]
+    probs = [p for p in (math.exp(lp) for lp in logprobs) if p > 0]  # tokens outside a nucleus: -inf (or a floor)
     if not probs:
         return float("nan"), float("nan"), float("nan")
     mass = sum(probs)
@@ -39,13 +39,27 @@ def kind(k: int) -> str:
     return f"topk-renorm:K={k}"
 
 
-def entropy_fields(tops: Sequence[Sequence[float]], vocab_size: int, k: int) -> dict[str, Any]:
-    """The ``Generation`` fields a top-K backend fills from each step's top-K log-probabilities
-    (most likely first): estimates, bounds, the kind, and the log-probabilities themselves."""
-    if not k or not tops or not all(tops):
-        return {"token_entropy": None, "entropy_kind": "none", "token_entropy_lo": None, "token_entropy_hi": None,
-                "top_logprobs": None}
-    bounds = [topk_entropy(t, vocab_size) for t in tops]
-    return {"token_entropy": tuple(b[0] for b in bounds), "entropy_kind": kind(k),
-            "token_entropy_lo": tuple(b[1] for b in bounds), "token_entropy_hi": tuple(b[2] for b in bounds),
-            "top_logprobs": tuple(tuple(t) for t in tops)}
+_NAMES = {"sampled": ("token_entropy", "entropy_kind", "token_entropy_lo", "token_entropy_hi"),
+          "model": ("token_entropy_model", "model_entropy_kind", "token_entropy_model_lo", "token_entropy_model_hi")}
+
+
+def entropy_fields(tops: Sequence[Sequence[float]], vocab_size: int, k: int,
+                   describe: Sequence[str] = ("sampled",)) -> dict[str, Any]:
+    """The ``Generation`` fields a top-K backend fills from each step's top-K log-probabilities (most
+    likely first): the log-probabilities themselves, and estimates, bounds and kind of the entropies
+    they describe (``describe``: "sampled", the distribution drawn from; "model", the full-vocabulary
+    softmax(logits / T); both when they are one distribution)."""
+    usable = bool(k and tops and all(tops))
+    bounds = [topk_entropy(t, vocab_size) for t in tops] if usable else []
+    out: dict[str, Any] = {"top_logprobs": tuple(tuple(t) for t in tops) if usable else None}
+    for which in describe:
+        values, kind_key, lo, hi = _NAMES[which]
+        out.update({values: tuple(b[0] for b in bounds) if usable else None, kind_key: kind(k) if usable else "none",
+                    lo: tuple(b[1] for b in bounds) if usable else None,
+                    hi: tuple(b[2] for b in bounds) if usable else None})
+    return out
+
+
+def greedy_fields(length: int) -> dict[str, Any]:
+    """Greedy decoding draws from a point mass: the sampled entropy is exactly 0 at every step."""
+    return {"token_entropy": (0.0,) * length, "entropy_kind": "exact", "token_entropy_lo": None, "token_entropy_hi": None}

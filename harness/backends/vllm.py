@@ -5,10 +5,12 @@ call, one request per prompt with ``SamplingParams(n=k, seed=<seed of (run seed,
 temperature, top_p, max_tokens, stop, logprobs=K)``. Prompts are rendered exactly as the Hugging Face
 backend renders them (chat template when the tokenizer has one) and sent as token ids, so both
 backends see identical input. The engine runs with ``logprobs_mode="processed_logprobs"``: the
-log-probabilities are those of the sampling distribution (after temperature), the same distribution
-whose exact entropy the Hugging Face backend records; from the top K (default 20) the token entropy is
-estimated with bounds (``creval.backends.topk``). Tensor parallelism, dtype, max_model_len,
-gpu_memory_utilization, prefix caching and eager mode pass through as options. ``swap`` loads the
+log-probabilities are those of the distribution sampled from (after temperature and top-p), from whose
+top K (default 20) the sampled entropy is estimated with bounds (``creval.backends.topk``); the model's
+full-vocabulary entropy at T is the same estimate when top_p = 1, unknown when top_p < 1; greedy
+decoding gets the raw model distribution's estimate and an exact sampled entropy of 0 (``_entropies``).
+Tensor parallelism, dtype, max_model_len, gpu_memory_utilization, prefix caching and eager mode pass
+through as options. ``swap`` loads the
 weights of another checkpoint of the same architecture and tokenizer into the running engine (sweeps
 keep one engine per schedule). On the CPU build,
 chunked prefill is off by default: with it, seeded requests whose prompt is split across steps crash
@@ -23,7 +25,7 @@ from ..errors import CrevalError
 from ..records import Generation, GenerationConfig, Prompt
 from . import Progress, Source, merge_options, location, resolve_local, sample_seed
 from .prompting import decode, render
-from .topk import entropy_fields, kind
+from .topk import entropy_fields, greedy_fields, kind
 
 _DEFAULTS: dict[str, Any] = {"dtype": "auto", "tensor_parallel_size": 1, "max_model_len": None,
                              "gpu_memory_utilization": 0.9, "enable_prefix_caching": True, "top_logprobs": 20,
@@ -119,10 +121,23 @@ class VLLMBackend:
         outputs = self.llm.generate(inputs, params, use_tqdm=False)
         if progress:
             progress(len(prompts))
-        return [[self._generation(o, k, seed, config.stop) for o in sorted(out.outputs, key=lambda o: o.index)]
+        return [[self._generation(o, k, seed, config) for o in sorted(out.outputs, key=lambda o: o.index)]
                 for out, seed in zip(outputs, seeds)]
 
-    def _generation(self, out: Any, k: int, seed: int, stop: Sequence[str]) -> Generation:
+    def _entropies(self, tops: list[list[float]], k: int, config: GenerationConfig, length: int) -> dict[str, Any]:
+        """Which entropies the processed top-K log-probabilities give. Sampling (T > 0): they are
+        log_softmax of the logits after temperature and top-p (masked tokens -inf), the distribution
+        drawn from: its estimate, exact when the nucleus has at most K tokens (no tail);
+        the model's softmax(logits / T) is that same distribution only when top_p = 1, and is not
+        recoverable from truncated log-probabilities otherwise. Greedy: vLLM returns the raw
+        log_softmax(logits), the model's entropy at T = 1 as creval defines it for T = 0; the sampled
+        entropy is exactly 0."""
+        if config.temperature == 0:  # vLLM raises 0 < T < 0.01 to 0.01 and samples: only 0 is greedy
+            return {**entropy_fields(tops, self.vocab_size, k, ("model",)), **greedy_fields(length)}
+        describe = ("sampled", "model") if config.top_p >= 1 else ("sampled",)
+        return entropy_fields(tops, self.vocab_size, k, describe)
+
+    def _generation(self, out: Any, k: int, seed: int, config: GenerationConfig) -> Generation:
         ids = tuple(out.token_ids)
         chosen, top_lps, top_ids = [], [], []
         for tok, step in zip(ids, out.logprobs or []):
@@ -130,9 +145,9 @@ class VLLMBackend:
             ranked = sorted((lp.rank, t, lp.logprob) for t, lp in step.items() if lp.rank is not None and lp.rank <= k)
             top_lps.append([float(lp) for _, _, lp in ranked])
             top_ids.append(tuple(int(t) for _, t, _ in ranked))
-        fields = entropy_fields(top_lps, self.vocab_size, k)
+        fields = self._entropies(top_lps, k, config, len(ids))
         return Generation(
-            text=decode(self.tokenizer, ids, {self.tokenizer.eos_token_id}, stop), token_ids=ids,
+            text=decode(self.tokenizer, ids, {self.tokenizer.eos_token_id}, config.stop), token_ids=ids,
             chosen_logprobs=tuple(chosen), seed=seed, finish_reason="length" if out.finish_reason == "length" else "stop",
             top_token_ids=tuple(top_ids) if fields["top_logprobs"] else None, **fields,
         )
