@@ -125,6 +125,7 @@ class Store:
         if (path / _GENERATIONS).is_file():
             return cls(path.parent.parent), [path.name]
         store = cls(path)
+        store.check_layout()
         return store, store.cells()
 
     def cell_dir(self, key: str) -> Path:
@@ -287,31 +288,48 @@ class Store:
     # verification and repair -------------------------------------------------------------------
     def verify(self, key: str, deep: bool = True) -> list[str]:
         """Problems of a cell: unreadable files (read in full when ``deep``, else their footers), a
-        manifest that does not match the files, rows missing from grades or scores."""
+        manifest that does not match the files, grades whose rows differ from the generations'."""
+        return list(self._problems(key, deep).values())
+
+    def _problems(self, key: str, deep: bool) -> dict[str, str]:
+        """File name -> what is wrong with it."""
         folder = self.cell_dir(key)
-        problems = []
+        problems: dict[str, str] = {}
         rows = {}
         for path in sorted(folder.glob("*.parquet")):
             try:
-                table, meta = self._read(path, schema_only=not deep)
-                rows[path.name] = table.num_rows if deep else pq.read_metadata(path).num_rows
+                data, _ = self._read(path, schema_only=not deep)
+                rows[path.name] = data.num_rows if deep else pq.read_metadata(path).num_rows
             except CrevalError as exc:
-                problems.append(str(exc))
+                problems[path.name] = str(exc)
             except Exception as exc:  # a damaged footer can fail in read_metadata too
-                problems.append(f"cell {key}: {path.name} is damaged ({type(exc).__name__})")
-        if _GENERATIONS not in rows and not any(_GENERATIONS in p for p in problems):
-            problems.append(f"cell {key}: {_GENERATIONS} is missing")
+                problems[path.name] = f"cell {key}: {path.name} is damaged ({type(exc).__name__})"
+        if _GENERATIONS not in rows and _GENERATIONS not in problems:
+            problems[_GENERATIONS] = f"cell {key}: {_GENERATIONS} is missing"
         for name, count in rows.items():
-            if name.startswith("grades-") and count != rows.get(_GENERATIONS, count):
-                problems.append(f"cell {key}: {name} has {count} rows, the generations {rows[_GENERATIONS]}")
+            if name.startswith("grades-") and _GENERATIONS in rows and count != rows[_GENERATIONS]:
+                problems[name] = f"cell {key}: {name} has {count} rows, the generations {rows[_GENERATIONS]}"
         if (folder / _MANIFEST).exists() and self._manifest(key) is None:
-            problems.append(f"cell {key}: {_MANIFEST} does not match the files (sizes differ, or it is damaged)")
+            problems[_MANIFEST] = f"cell {key}: {_MANIFEST} does not match the files (sizes differ, or it is damaged)"
         return problems
 
-    def set_aside(self, key: str, name: str | None = None) -> Path:
+    def repair(self, key: str) -> Path | None:
+        """Set a damaged cell aside (its generations are damaged), or its damaged files and manifest (the
+        rest is kept, and a sweep recomputes what was moved); None if nothing is damaged."""
+        problems = self._problems(key, deep=True)
+        if not problems:
+            return None
+        if _GENERATIONS in problems:
+            return self.set_aside(key)
+        target = None
+        for name in problems:
+            target = self.set_aside(key, name, target)
+        return target
+
+    def set_aside(self, key: str, name: str | None = None, target: Path | None = None) -> Path:
         """Move a damaged cell (or one file of it, and the cell manifest) to ``results/damaged/``."""
         stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{uuid.uuid4().hex[:6]}"
-        target = self.root / "damaged" / f"{key}.{stamp}"
+        target = target or self.root / "damaged" / f"{key}.{stamp}"
         target.mkdir(parents=True, exist_ok=True)
         if name is None:
             shutil.move(str(self.cell_dir(key)), str(target / "cell"))

@@ -22,7 +22,7 @@ from typing import Any
 from creval.errors import CrevalError
 from creval.jsonsafe import finite
 from creval.manifest import load_manifest
-from creval.sweep import plan
+from creval.sweep import placed as placed_cells
 
 from .analysis import area_under, backward_transfer, check_comparable, collapse_step, fit_entropy_law, pareto_front, paired_bootstrap
 from .collect import CellScores, read_results
@@ -43,7 +43,8 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
     """``diversity``: the writing statistic for creativity retention, backward transfer and the Pareto
     front (distinct-2 by default; distinct-1 suits one-word answers)."""
     manifest = load_manifest(manifest_path)
-    planned = [c for c in plan(manifest) if c.state == "done"]
+    places = placed_cells(manifest)  # from the sweep index: no checkpoint or task data needed
+    planned = [c for c in places if c.state == "done"]
     cells = {c.key: c for c in read_results(results) if c.key in {p.key for p in planned}}
     if not cells:
         raise CrevalError(f"no cell of {manifest_path} is in {results}: run `creval sweep {manifest_path}` first")
@@ -132,7 +133,9 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
                                     "separated": bool(n and (low > 0 or high < 0))})
 
     board = {"manifest": str(manifest_path), "schedules": schedules, "rows": rows, "analysis": analysis, "diversity": diversity,
-             "pareto": pareto, "comparisons": comparisons, "entropy_threshold": entropy_threshold}
+             "pareto": pareto, "comparisons": comparisons, "entropy_threshold": entropy_threshold,
+             "incomplete": [{"schedule": c.schedule, "step": c.step, "task": c.task, "state": c.state}
+                            for c in places if c.key not in cells]}
     out.mkdir(parents=True, exist_ok=True)
     _write_outputs(board, out)
     from .site import write_site

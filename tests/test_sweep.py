@@ -119,7 +119,7 @@ def test_dry_run_and_status(trajectory, tmp_path, capsys):
     assert len(todo) == 12 and {c["state"] for c in todo} == {"missing"} and not (tmp_path / "r").exists()
     assert main(["status", str(manifest)]) == 0
     out = capsys.readouterr().out
-    assert "schedule joint" in out and "0 done, 12 missing, 0 failed" in out
+    assert "schedule joint" in out and "0 done, 0 partial, 0 corrupt, 12 missing, 0 failed" in out
 
 
 def test_bad_checkpoints_are_recorded_and_the_rest_goes_on(trajectory, tmp_path, capsys):
@@ -139,7 +139,7 @@ def test_bad_checkpoints_are_recorded_and_the_rest_goes_on(trajectory, tmp_path,
     assert sum(c.state == "done" for c in cells) == 12
     assert main(["status", str(manifest)]) == 0
     status = capsys.readouterr().out
-    assert "12 done, 0 missing, 4 failed" in status and "checkpoint not found" in status
+    assert "12 done, 0 partial, 0 corrupt, 0 missing, 4 failed" in status and "checkpoint not found" in status
 
 
 @pytest.mark.parametrize("extra, message", [
