@@ -159,3 +159,26 @@ def test_best_command(swept, capsys):
     assert all(e["best_step"] in (0, 100, 200) and len(e["trajectory"]) == 3 for e in report)
     assert main(["best", "--results", str(root / "results"), "--manifest", str(manifest), "--metric", "nope",
                  "--task", "mini_writing"]) == 2
+
+
+def test_a_leaderboard_is_rebuilt_from_the_store_and_manifest_alone(swept, tmp_path, monkeypatch):
+    """The sweep index maps places to cells: no checkpoint is fingerprinted, no task data is loaded."""
+    import creval.sweep
+    from creval.leaderboards.build import build
+
+    root, manifest = swept
+    first = build(root / "results", manifest, tmp_path / "a")
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for schedule in ("joint", "staged"):
+        (root / schedule).rename(moved / schedule)
+    monkeypatch.setattr(creval.sweep, "plan", lambda *a, **k: pytest.fail("plan() fingerprints checkpoints"))
+    try:
+        again = build(root / "results", manifest, tmp_path / "b")
+        assert main(["best", "--results", str(root / "results"), "--manifest", str(manifest), "--metric", "distinct-2",
+                     "--task", "mini_writing"]) == 0
+    finally:
+        for schedule in ("joint", "staged"):
+            (moved / schedule).rename(root / schedule)
+    assert (tmp_path / "a" / "leaderboard.json").read_text() == (tmp_path / "b" / "leaderboard.json").read_text()
+    assert again["incomplete"] == [] and len(again["rows"]) == len(first["rows"])
