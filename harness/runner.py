@@ -111,6 +111,7 @@ def run(
         task.prompt_set  # load every task's data now: a missing dataset fails before anything is written
     configs = {t.label: task_config(config, t) for t in task_objs}
     store = Store(out)
+    fresh = not store.root.exists()
     keys = {t.label: task_cell_key(fp, t, config, backend_sig) for t in task_objs}
     done = {t.label for t in task_objs if not force and
             store.state(keys[t.label], t.task_hash, required_scores(t, metric_objs))[0] == "done"}
@@ -128,8 +129,13 @@ def run(
                 except Timeout:
                     busy.append(t.label)
         todo = {label for label in locks if force or not store.usable_generations(keys[label])}
-        if todo:  # a load failure still writes nothing
-            engine = engines.get(backend_cls, source, options) if engines else backend_cls.load(source, options)
+        if todo:
+            try:
+                engine = engines.get(backend_cls, source, options) if engines else backend_cls.load(source, options)
+            except BaseException:
+                if fresh:  # a load failure still writes nothing
+                    store.remove_if_unused()
+                raise
         cells = []
         for task in task_objs:
             if task.label in busy:

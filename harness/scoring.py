@@ -9,7 +9,6 @@ import dataclasses
 from collections import Counter
 from typing import Callable, Sequence
 
-import pyarrow.compute as pc
 
 from .errors import CrevalError
 from .frames import grades_to_table, scores_to_table, table_to_generations, table_to_grades
@@ -75,6 +74,8 @@ def evaluate_cell(
     force: bool = False,
     tick: Tick | None = None,
 ) -> CellResult:
+    import pyarrow.compute as pc  # here: planning a sweep imports this module, and needs none of it
+
     table, meta = store.read_generations(key)
     gen_id = meta["generation_id"]
     generations = table_to_generations(table)

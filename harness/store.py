@@ -139,6 +139,11 @@ class Store:
         folder.mkdir(parents=True, exist_ok=True)
         return FileLock(str(folder / f"{key}.lock"))
 
+    def remove_if_unused(self) -> None:
+        """Remove a results directory that holds nothing but lock files (a run that wrote nothing)."""
+        if self.root.is_dir() and {p.name for p in self.root.iterdir()} <= {".locks"}:
+            shutil.rmtree(self.root, ignore_errors=True)
+
     # generations -------------------------------------------------------------------------------
     def generations_path(self, key: str) -> Path:
         return self.cell_dir(key) / _GENERATIONS

@@ -10,14 +10,22 @@ from __future__ import annotations
 import re
 import threading
 
-from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+from functools import cache
 
 _NUMBER = r"-?\$?\d[\d,]*(?:\.\d+)?|-?\$?\.\d+"
 _HASH = re.compile(r"####\s*(.+)")
 _ANSWER_IS = re.compile(r"answer is[:\s]*\$?\s*(" + _NUMBER + r"|\\frac\{[^{}]*\}\{[^{}]*\}|[^\s.,;]+)", re.I)
 _A_COLON = re.compile(r"^\s*A:\s*(" + _NUMBER + r")\s*\.?\s*$", re.M)
 _LAST_NUMBER = re.compile(_NUMBER)
-_CONFIG = (LatexExtractionConfig(), ExprExtractionConfig())
+
+
+@cache
+def _math_verify() -> tuple:
+    """math-verify, imported on first use (it pulls in sympy: half a second that listing or planning
+    tasks does not need): (parse, verify, extraction configs)."""
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+
+    return parse, verify, (LatexExtractionConfig(), ExprExtractionConfig())
 
 
 def last_boxed(text: str) -> str | None:
@@ -68,19 +76,21 @@ def parse_answer(text: str) -> list:
     """math-verify's parse of one final answer; LaTeX is read as if boxed, so ``\\frac12`` and
     ``(1, 2)`` parse as math, not as prose."""
     timeout = _timeout()
-    parsed = parse(f"\\boxed{{{text}}}", list(_CONFIG), parsing_timeout=timeout)
-    return parsed or parse(text, list(_CONFIG), parsing_timeout=timeout)
+    parse, _, config = _math_verify()
+    parsed = parse(f"\\boxed{{{text}}}", list(config), parsing_timeout=timeout)
+    return parsed or parse(text, list(config), parsing_timeout=timeout)
 
 
 def answers_match(gold: str, answer: str) -> bool:
     """math-verify equivalence of two final answers (numbers, fractions, LaTeX expressions)."""
     g, a = parse_answer(gold), parse_answer(answer)
-    return bool(g and a and verify(g, a, timeout_seconds=_timeout()))
+    return bool(g and a and _math_verify()[1](g, a, timeout_seconds=_timeout()))
 
 
 def verify_whole_response(gold: str, response: str) -> bool:
     """math-verify on the whole response with its own extraction (no creval extraction chain)."""
     timeout = _timeout()
+    parse, verify, _ = _math_verify()
     parsed = parse(response, parsing_timeout=timeout)
     return bool(parsed and verify(parse_answer(gold), parsed, timeout_seconds=timeout))
 
