@@ -113,6 +113,17 @@ def _write_json(path: Path, obj: Any) -> None:
     _test_kill_point(path.name)
 
 
+def generations_file(path: Path) -> Path:
+    """The generations file of a cell directory (a path that is not a directory is returned as it is)."""
+    path = Path(path)
+    return path / _GENERATIONS if path.is_dir() else path
+
+
+def read_table(path: Path) -> pa.Table:
+    """A creval Parquet file read outside a store (``audit-grader --generations``); CrevalError if damaged."""
+    return Store._read(Path(path))[0]
+
+
 class Store:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
@@ -172,7 +183,11 @@ class Store:
         return generation_id
 
     def read_generations(self, key: str) -> tuple[pa.Table, dict[str, Any]]:
-        return self._read(self.generations_path(key))
+        table, meta = self._read(self.generations_path(key))
+        if not isinstance(meta.get("generation_id"), str) or not isinstance(meta.get("task"), dict):
+            raise CrevalError(f"cell {key}: {_GENERATIONS} has damaged provenance (no generation id or task); "
+                              f"`creval store verify --repair {self.root}` sets it aside")
+        return table, meta
 
     # grades and scores -------------------------------------------------------------------------
     def grades_path(self, key: str, task_hash: str) -> Path:
@@ -211,7 +226,7 @@ class Store:
         manifest = self._manifest(key)
         if manifest is not None:
             names = [n for n, f in manifest["files"].items()
-                     if n.startswith("scores-") and f.get("task_hash") in (None, manifest.get("task_hash"))]
+                     if n.startswith("scores-") and str(manifest.get("task_hash")).startswith(f.get("task_hash", ""))]
         else:
             names = sorted(p.name for p in self.cell_dir(key).glob("scores-*.parquet"))
         for name in names:
@@ -232,8 +247,10 @@ class Store:
             if meta.get("generation_id") != gen_id:
                 continue
             entry: dict[str, Any] = {"size": path.stat().st_size, "rows": pq.read_metadata(path).num_rows}
-            if "task_hash" in meta:
-                entry["task_hash"] = meta["task_hash"]
+            # the grader it was computed with; files of layout 1 name it only in their task ref (name@v:hash8)
+            task = meta.get("task_hash") or str(meta.get("task", "")).rpartition(":")[2]
+            if task and path.name != _GENERATIONS:
+                entry["task_hash"] = task
             files[path.name] = entry
         _write_json(folder / _MANIFEST, {"layout": LAYOUT, "cell_key": key, "generation_id": gen_id,
                                          "task_hash": task_hash, "files": files})

@@ -90,6 +90,9 @@ def test_a_damaged_file_is_a_one_line_error_naming_cell_and_file_and_never_count
     assert path.name in capsys.readouterr().out
     assert main(["compare", str(store.root), str(store.root)]) == 2  # a one-line error, not a traceback
     assert f"cell {key}" in capsys.readouterr().err
+    if which == "generations":
+        assert main(["audit-grader", "--task", "mini_math", "--generations", str(store.cell_dir(key))]) == 2
+        assert path.name in capsys.readouterr().err
 
     assert main(["store", "verify", "--repair", str(store.root)]) == 0
     moved = list((store.root / "damaged").rglob(path.name))
