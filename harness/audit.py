@@ -90,15 +90,18 @@ class AuditRow:
 def read_generations(path: Path) -> dict[str, list[str]]:
     """prompt id -> sample texts, from JSONL ({prompt_id, text} or {prompt_id, samples}) or from a
     creval generations Parquet file or cell directory."""
-    if path.is_dir():
-        path = path / "generations.parquet"
+    from .store import generations_file, read_table
+
+    path = generations_file(path)
     if not path.is_file():
         raise CrevalError(f"generations file not found: {path}")
     out: dict[str, list[str]] = {}
     if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        for row in sorted(pq.read_table(path, columns=["prompt_id", "sample", "text"]).to_pylist(),
+        table = read_table(path)  # a damaged file is a CrevalError naming it
+        missing = {"prompt_id", "sample", "text"} - set(table.column_names)
+        if missing:
+            raise CrevalError(f"{path}: not a creval generations file (no column {', '.join(sorted(missing))})")
+        for row in sorted(table.select(["prompt_id", "sample", "text"]).to_pylist(),
                           key=lambda r: (r["prompt_id"], r["sample"])):
             out.setdefault(row["prompt_id"], []).append(row["text"])
         return out

@@ -192,6 +192,7 @@ class RunResult:
     config: GenerationConfig
     cells: tuple[CellResult, ...]
     results_dir: str
+    busy: tuple[str, ...] = ()  # tasks whose cells another process was evaluating (left out: run(wait=False))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

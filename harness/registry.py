@@ -14,12 +14,14 @@ from .errors import CrevalError
 
 KINDS = ("tasks", "metrics", "backends", "scorers")
 _extra: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
+_seen: dict[str, dict[str, str]] = {}  # kind -> the last reading of its entry points (a few ms each)
 
 
 def register(kind: str, name: str, target: str) -> None:
     """Register ``name`` -> ``"module:Object"`` at run time (the entry points are read at every lookup)."""
     _check_kind(kind)
     _extra[kind][name] = target
+    _seen.pop(kind, None)
 
 
 def available(kind: str) -> dict[str, str]:
@@ -32,7 +34,9 @@ def available(kind: str) -> dict[str, str]:
 
 def load(kind: str, name: str) -> Any:
     """The object registered as ``name``; an unknown name is a CrevalError listing the known ones."""
-    targets = available(kind)
+    targets = _seen.get(kind)
+    if targets is None or name not in targets:  # read again: a package may have been installed since
+        targets = _seen[kind] = available(kind)
     if name not in targets:
         known = ", ".join(targets) or "none"
         raise CrevalError(f"unknown {kind[:-1]} {name!r}; registered {kind}: {known}")

@@ -5,7 +5,6 @@ checkpoint) is found before the results directory is touched, so bad input write
 """
 from __future__ import annotations
 
-import dataclasses
 import platform
 import sys
 import time
@@ -13,6 +12,7 @@ from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Mapping, Sequence
 
+from filelock import Timeout
 from tqdm import tqdm
 
 from . import registry
@@ -21,9 +21,9 @@ from .engines import EngineCache
 from .frames import generations_to_table
 from .metric import Metric, parse_metric_spec
 from .records import CellResult, GenerationConfig, RunResult
-from .scoring import evaluate_cell
+from .scoring import evaluate_cell, required_scores
 from .specs import build, split_spec
-from .store import Store, cell_key
+from .store import Store, task_cell_key, task_config
 from .task import Task
 
 DEFAULT_TASKS = ("mini_math", "mini_code", "mini_writing")
@@ -64,11 +64,6 @@ def load_metrics(specs: Sequence[str]) -> list[Metric]:
     return metrics
 
 
-def task_config(config: GenerationConfig, task: Task) -> GenerationConfig:
-    """The run's config with the task's own stop strings added: what the task's cell is generated with."""
-    return dataclasses.replace(config, stop=tuple(dict.fromkeys(config.stop + task.stop)))
-
-
 def library_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for lib in ("creval", "torch", "transformers", "tokenizers", "math-verify", "numpy", "pyarrow"):
@@ -91,12 +86,15 @@ def run(
     force: bool = False,
     progress: bool = False,
     engines: "EngineCache | None" = None,
+    wait: bool = True,
 ) -> RunResult:
     """Evaluate checkpoint ``model`` on ``tasks`` (default: the bundled mini suite) and store the cells.
 
     A cell already in ``out`` is not regenerated unless ``force``; its grades and metric values are
     read back, or computed from its stored generations if a grader or metric is new. ``engines``: an
     ``EngineCache`` that keeps the engine for the caller's next checkpoint (sweeps) instead of closing it.
+    A cell that is not done is generated, graded and scored under its lock; when another process holds
+    it, ``wait`` waits for that one to finish, else the cell is left out and named in ``busy``.
     """
     config = config or GenerationConfig()
     options = dict(backend_options or {})
@@ -113,22 +111,46 @@ def run(
         task.prompt_set  # load every task's data now: a missing dataset fails before anything is written
     configs = {t.label: task_config(config, t) for t in task_objs}
     store = Store(out)
-    keys = {t.label: cell_key(fp, t.prompts_hash, configs[t.label].hash(), backend_sig) for t in task_objs}
-    todo = {t.label for t in task_objs if force or not store.has_generations(keys[t.label])}
-    engine = None
-    if todo:  # a load failure still writes nothing
-        engine = engines.get(backend_cls, source, options) if engines else backend_cls.load(source, options)
-
+    fresh = not store.root.exists()
+    keys = {t.label: task_cell_key(fp, t, config, backend_sig) for t in task_objs}
+    done = {t.label for t in task_objs if not force and
+            store.state(keys[t.label], t.task_hash, required_scores(t, metric_objs))[0] == "done"}
     provenance = {"model": model, "checkpoint": source.location, "fingerprint": fp, "backend": backend,
                   "backend_signature": backend_sig}
+    locks, busy = {}, []
+    engine = None
     try:
-        cells = [_evaluate(task, engine if task.label in todo else None, store, keys[task.label], configs[task.label],
-                           metric_objs, provenance, force=force, progress=progress) for task in task_objs]
+        for t in task_objs:  # a cell not done is worked on under its lock, by one process at a time
+            if t.label not in done:
+                lock = store.lock(keys[t.label])
+                try:
+                    lock.acquire(timeout=-1 if wait else 0)
+                    locks[t.label] = lock
+                except Timeout:
+                    busy.append(t.label)
+        todo = {label for label in locks if force or not store.usable_generations(keys[label])}
+        if todo:
+            try:
+                engine = engines.get(backend_cls, source, options) if engines else backend_cls.load(source, options)
+            except BaseException:
+                if fresh:  # a load failure still writes nothing
+                    store.remove_if_unused()
+                raise
+        cells = []
+        for task in task_objs:
+            if task.label in busy:
+                continue
+            cells.append(_evaluate(task, engine if task.label in todo else None, store, keys[task.label],
+                                   configs[task.label], metric_objs, provenance, force=force, progress=progress))
+            if task.label in locks:
+                store.finish_cell(keys[task.label], task.task_hash)
     finally:
+        for lock in locks.values():
+            lock.release()
         if engine is not None and engines is None and hasattr(engine, "close"):
             engine.close()
     return RunResult(model=model, fingerprint=fp, backend=backend_sig, config=config, cells=tuple(cells),
-                     results_dir=str(store.root))
+                     results_dir=str(store.root), busy=tuple(busy))
 
 
 def _evaluate(task: Task, engine: Any, store: Store, key: str, config: GenerationConfig, metrics: Sequence[Metric],

@@ -9,8 +9,8 @@ import dataclasses
 from collections import Counter
 from typing import Callable, Sequence
 
-import pyarrow.compute as pc
 
+from .errors import CrevalError
 from .frames import grades_to_table, scores_to_table, table_to_generations, table_to_grades
 from .hashing import stable_hash
 from .metric import CellInfo, Metric
@@ -62,6 +62,11 @@ def score_key(metric: Metric, task: Task) -> str:
                         "task": task.task_hash, "signature": SIGNATURE_FORMAT})
 
 
+def required_scores(task: Task, metrics: Sequence[Metric]) -> list[str]:
+    """The score files a done cell of ``task`` holds for ``metrics`` (those that apply and can run here)."""
+    return [score_key(m, task) for m in metrics if m.applies_to(task.family) and not m.unavailable()]
+
+
 def evaluate_cell(
     store: Store,
     key: str,
@@ -73,18 +78,21 @@ def evaluate_cell(
     force: bool = False,
     tick: Tick | None = None,
 ) -> CellResult:
+    import pyarrow.compute as pc  # here: planning a sweep imports this module, and needs none of it
+
     table, meta = store.read_generations(key)
     gen_id = meta["generation_id"]
     generations = table_to_generations(table, config)
     missing = [p.id for p in task.prompt_set if p.id not in generations]
     if missing:
-        raise RuntimeError(f"cell {key} lacks generations for prompts {missing[:3]}; re-run with --force")
+        raise CrevalError(f"cell {key} lacks generations for prompts {missing[:3]}; re-run with --force")
 
     grades_path = store.grades_path(key, task.task_hash)
     grades_table = None if force else store.read_derived(grades_path, gen_id)
     if grades_table is None:
         grades_table = grades_to_table([p.id for p in task.prompt_set], _grade_all(task, generations, tick))
-        store.write_derived(grades_path, grades_table, {"task": task.ref, "grader": task.grader_id()}, gen_id)
+        store.write_derived(grades_path, grades_table, {"task": task.ref, "grader": task.grader_id(),
+                                                          "task_hash": task.task_hash}, gen_id)
     grades = table_to_grades(grades_table)
 
     first = next((g for gs in generations.values() for g in gs), None)  # kinds as read (old cells too)
@@ -115,7 +123,8 @@ def evaluate_cell(
             stats += [PromptStatistic(CELL, name, float(value), metric.signature(name, cell))
                       for name, value in metric.score_cell(items).items()]
             scores = scores_to_table(stats)
-            store.write_derived(path, scores, {"metric": metric.name, "task": task.ref}, gen_id)
+            store.write_derived(path, scores, {"metric": metric.name, "task": task.ref, "task_hash": task.task_hash},
+                                 gen_id)
         for name in metric.statistics(config):
             sel = scores.filter(pc.equal(scores["statistic"], name))
             values = sel["value"].to_numpy(zero_copy_only=False)

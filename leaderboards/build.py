@@ -24,7 +24,7 @@ from typing import Any
 from creval.errors import CrevalError
 from creval.jsonsafe import finite
 from creval.manifest import load_manifest
-from creval.sweep import plan
+from creval.sweep import placed as placed_cells
 
 from creval.stats import paired, statistic_info
 
@@ -51,7 +51,8 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
     ``entropy_threshold`` times the first checkpoint's (``relative``, the default: 0.5 = half of it)
     or below ``entropy_threshold`` nats."""
     manifest = load_manifest(manifest_path)
-    planned = [c for c in plan(manifest) if c.state == "done"]
+    places = placed_cells(manifest)  # from the sweep index: no checkpoint or task data needed
+    planned = [c for c in places if c.state == "done"]
     cells = {c.key: c for c in read_results(results) if c.key in {p.key for p in planned}}
     if not cells:
         raise CrevalError(f"no cell of {manifest_path} is in {results}: run `creval sweep {manifest_path}` first")
@@ -141,7 +142,9 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
 
     board = {"manifest": str(manifest_path), "schedules": schedules, "rows": rows, "analysis": analysis, "diversity": diversity,
              "pareto": pareto, "comparisons": comparisons,
-             "entropy_threshold": {"value": entropy_threshold, "relative": relative}}
+             "entropy_threshold": {"value": entropy_threshold, "relative": relative},
+             "incomplete": [{"schedule": c.schedule, "step": c.step, "task": c.task, "state": c.state}
+                            for c in places if c.key not in cells]}
     out.mkdir(parents=True, exist_ok=True)
     _write_outputs(board, out)
     from .site import write_site

@@ -1,21 +1,17 @@
 """Reading a results directory back: every stored statistic of every cell, with its per-prompt values.
 
 Built from the store alone (plus a sweep manifest to name schedules, steps and stages), so anyone with
-the results directory can rebuild a leaderboard. Only scores computed from a cell's current
-generations count (their ``generation_id`` must match).
+the results directory can rebuild a leaderboard. Only done cells count (a valid cell manifest), and
+only scores computed from a cell's current generations for its current grader.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from creval.errors import CrevalError
-from creval.store import Store
-
 from creval.stats import mean_interval, statistic_info
+from creval.store import Store
 
 
 @dataclass
@@ -35,14 +31,19 @@ class CellScores:
 
 
 def read_cell(store: Store, key: str) -> CellScores:
+    """A done cell's statistics: the scores of its current grader computed from its current generations."""
+    if not store.is_finished(key):
+        problems = store.verify(key, deep=False)
+        raise CrevalError(problems[0] if problems else f"cell {key} is not complete (interrupted before its manifest "
+                          f"was written): run the sweep or `creval run` again to finish it")
     _, meta = store.read_generations(key)
-    task = meta["task"]
-    cell = CellScores(key, task.get("label", task["name"]), task["family"], meta)
-    for path in sorted(store.cell_dir(key).glob("scores-*.parquet")):
-        table = pq.read_table(path)
-        info = json.loads((table.schema.metadata or {}).get(b"creval", b"{}"))
-        if info.get("generation_id") != meta["generation_id"]:
-            continue  # computed from generations since replaced (--force)
+    try:
+        task = meta["task"]
+        cell = CellScores(key, task.get("label", task["name"]), task["family"], meta)
+        generation_id = meta["generation_id"]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise CrevalError(f"cell {key}: generations.parquet has damaged provenance (no {exc})") from None
+    for table in store.current_scores(key, generation_id):
         for row in table.to_pylist():
             cell.values.setdefault(row["statistic"], {})[row["prompt_id"]] = row["value"]
             cell.signatures[row["statistic"]] = row["signature"]
@@ -51,7 +52,9 @@ def read_cell(store: Store, key: str) -> CellScores:
 
 def read_results(results: Path) -> list[CellScores]:
     store = Store(results)
-    keys = store.cells()
+    store.check_layout()
+    # done cells; an interrupted one (readable, no manifest yet) is left out; a damaged one is an error
+    keys = [key for key in store.cells() if store.is_finished(key) or store.verify(key, deep=False)]
     if not keys:
         raise CrevalError(f"no cells in {results} (run `creval run` or `creval sweep` first)")
     return [read_cell(store, key) for key in keys]

@@ -58,11 +58,7 @@ class Difference:
 
 
 def _cells(path: Path) -> dict[str, CellScores]:
-    if (path / "generations.parquet").is_file():
-        store, keys = Store(path.parent.parent), [path.name]
-    else:
-        store = Store(path)
-        keys = store.cells()
+    store, keys = Store.locate(path)
     if not keys:
         raise CrevalError(f"no cells in {path}")
     cells: dict[str, CellScores] = {}

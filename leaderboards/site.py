@@ -33,8 +33,8 @@ def samples(placed: list, results: Path) -> dict:
         key = p.key
         table, _ = store.read_generations(key)
         gens = table_to_generations(table)
-        grades_path = next(iter(sorted(store.cell_dir(key).glob("grades-*.parquet"))), None)
-        grades = table_to_grades(store.read_derived(grades_path, cell.meta["generation_id"])) if grades_path else {}
+        current = store.current_grades(key)  # the current grader's, not the first by file name
+        grades = table_to_grades(current) if current is not None else {}
         for pid in sorted(gens)[:MAX_PROMPTS]:
             shown = []
             for j, g in enumerate(gens[pid]):

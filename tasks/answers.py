@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import re
 import threading
-
-from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+from functools import cache
 
 # A number: thousands groups of exactly three digits, or plain digits; never other commas.
 _NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|\.\d+"
@@ -47,9 +46,17 @@ _THOUSANDS = re.compile(r"(?<![\d,.])\d{1,3}(?:(?:,|\{,\})\d{3})+(?!,?\d)")
 _MIXED = re.compile(r"(-?)(\d+)\s+(\d+)/(\d+)")
 _TEXT_UNIT = re.compile(rf"\\(?:text|mbox|textrm|mathrm)\{{\s*({_NUM})\s*([^{{}}]*)\}}")
 _PERCENT = re.compile(r"\s*\\?%\s*$")
-_CONFIG = (LatexExtractionConfig(), ExprExtractionConfig())
 # The identity of this chain and comparison in task hashes: bump it when a verdict can change.
 MATH_GRADER = "extract-chain+math-verify/3"
+
+
+@cache
+def _math_verify() -> tuple:
+    """math-verify, imported on first use (it pulls in sympy: half a second that listing or planning
+    tasks does not need): (parse, verify, extraction configs)."""
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+
+    return parse, verify, (LatexExtractionConfig(), ExprExtractionConfig())
 
 
 def last_boxed(text: str) -> str | None:
@@ -126,13 +133,14 @@ def parse_answer(text: str) -> list:
     """math-verify's parse of one final answer; LaTeX is read as if boxed, so ``\\frac12`` and
     ``(1, 2)`` parse as math, not as prose."""
     timeout = _timeout()
-    parsed = parse(f"\\boxed{{{text}}}", list(_CONFIG), parsing_timeout=timeout)
-    return parsed or parse(text, list(_CONFIG), parsing_timeout=timeout)
+    parse, _, config = _math_verify()
+    parsed = parse(f"\\boxed{{{text}}}", list(config), parsing_timeout=timeout)
+    return parsed or parse(text, list(config), parsing_timeout=timeout)
 
 
 def _verify(gold: str, answer: str) -> bool:
     g, a = parse_answer(gold), parse_answer(answer)
-    return bool(g and a and verify(g, a, timeout_seconds=_timeout()))
+    return bool(g and a and _math_verify()[1](g, a, timeout_seconds=_timeout()))
 
 
 def answers_match(gold: str, answer: str) -> bool:
@@ -147,6 +155,7 @@ def answers_match(gold: str, answer: str) -> bool:
 def verify_whole_response(gold: str, response: str) -> bool:
     """math-verify on the whole response with its own extraction (no creval extraction chain)."""
     timeout = _timeout()
+    parse, verify, _ = _math_verify()
     parsed = parse(response, parsing_timeout=timeout)
     return bool(parsed and verify(parse_answer(gold), parsed, timeout_seconds=timeout))
 

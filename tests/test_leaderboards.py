@@ -247,3 +247,26 @@ def test_compare_accepts_unbiased_estimates_from_different_n_and_refuses_others(
     eight_d = _replay_results(tmp_path, "n8d", lambda i: 8, k=8, metrics=("distinct_n:n=1",))
     assert main(["compare", str(four), str(eight_d)]) == 2  # distinct-1 over 4 vs over 8 samples differs
     assert "not comparable: distinct-1 on mini_math: n: 4 vs 8" in capsys.readouterr().err
+
+
+def test_a_leaderboard_is_rebuilt_from_the_store_and_manifest_alone(swept, tmp_path, monkeypatch):
+    """The sweep index maps places to cells: no checkpoint is fingerprinted, no task data is loaded."""
+    import creval.sweep
+    from creval.leaderboards.build import build
+
+    root, manifest = swept
+    first = build(root / "results", manifest, tmp_path / "a")
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for schedule in ("joint", "staged"):
+        (root / schedule).rename(moved / schedule)
+    monkeypatch.setattr(creval.sweep, "plan", lambda *a, **k: pytest.fail("plan() fingerprints checkpoints"))
+    try:
+        again = build(root / "results", manifest, tmp_path / "b")
+        assert main(["best", "--results", str(root / "results"), "--manifest", str(manifest), "--metric", "distinct-2",
+                     "--task", "mini_writing"]) == 0
+    finally:
+        for schedule in ("joint", "staged"):
+            (moved / schedule).rename(root / schedule)
+    assert (tmp_path / "a" / "leaderboard.json").read_text() == (tmp_path / "b" / "leaderboard.json").read_text()
+    assert again["incomplete"] == [] and len(again["rows"]) == len(first["rows"])

@@ -12,6 +12,7 @@ The checkpoint's ``generation_config.json`` sampling defaults (temperature, top_
 from __future__ import annotations
 
 import contextlib
+import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -28,10 +29,18 @@ def _options(options: Mapping[str, Any]) -> dict[str, Any]:
     if merged["dtype"] not in ("float32", "bfloat16", "float16"):
         raise CrevalError(f"hf backend: dtype must be float32, bfloat16 or float16, got {merged['dtype']!r}")
     if merged["device"] == "auto":
-        import torch
-
-        merged["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+        merged["device"] = "cuda" if _cuda_available() else "cpu"
     return merged
+
+
+def _cuda_available() -> bool:
+    """``torch.cuda.is_available()``, without importing torch (a second or more) on a Linux machine
+    with no GPU device node: the backend signature, part of every cell key, is computed when planning."""
+    if sys.platform.startswith("linux") and not any(Path(p).exists() for p in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd")):
+        return False
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def quiet_transformers() -> None:

@@ -72,6 +72,9 @@ def run_leaderboard(args: argparse.Namespace) -> int:
     value, relative = args.entropy_threshold
     board = build(args.results, args.manifest, args.out, entropy_threshold=value, relative=relative)
     print(f"leaderboard: {len(board['rows'])} values, {len(board['schedules'])} schedules -> {args.out / 'index.html'}")
+    if board["incomplete"]:
+        print(f"warning: {len(board['incomplete'])} planned cells are not done (not in the leaderboard): "
+              f"run `creval sweep {args.manifest}`, then `creval status {args.manifest}`")
     return 0
 
 
@@ -96,18 +99,18 @@ def run_best(args: argparse.Namespace) -> int:
     from creval.leaderboards.best import choose, divergences, mean_of, read_rewards
     from creval.leaderboards.collect import read_results
     from creval.manifest import load_manifest
-    from creval.sweep import plan
+    from creval.sweep import placed
 
     from .render import to_json
 
     manifest = load_manifest(args.manifest)
     cells = {c.key: c for c in read_results(args.results)}
     rewards = read_rewards(args.rewards) if args.rewards else None
-    planned = plan(manifest)
     report = []
+    places = placed(manifest)
     for schedule in manifest.schedules:
         trajectory = {}
-        for p in planned:
+        for p in places:
             if p.schedule == schedule.name and p.task == args.task and p.state == "done" and p.key in cells:
                 cell = cells[p.key]
                 if args.metric not in cell.values:

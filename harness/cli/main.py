@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import CrevalError
-from . import audit_cmd, board_cmd, sweep_cmd, testbed_cmd
+from . import audit_cmd, board_cmd, store_cmd, sweep_cmd, testbed_cmd
 
 EXAMPLES = """examples:
   creval demo                                   train, sweep and publish tiny RL trajectories, offline, CPU
@@ -165,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_cmd.add_parsers(sub)
     board_cmd.add_parsers(sub)
     testbed_cmd.add_parser(sub)
+    store_cmd.add_parser(sub)
     lm = sub.add_parser("lm-eval-tasks", help="write an lm-eval task package that reports creval's metrics",
                         description="Write lm-evaluation-harness tasks (creval_writing, creval_math) whose per-document "
                         "metrics are creval's: run them with `lm_eval --include_path PATH --tasks creval_writing`.")
@@ -177,7 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": _cmd_run, "demo": _cmd_demo, "audit-grader": audit_cmd.run, "sweep": sweep_cmd.run_sweep,
                 "status": sweep_cmd.run_status, "leaderboard": board_cmd.run_leaderboard, "compare": board_cmd.run_compare,
-                "best": board_cmd.run_best, "testbed": testbed_cmd.run, "lm-eval-tasks": _cmd_lm_eval_tasks}
+                "best": board_cmd.run_best, "testbed": testbed_cmd.run, "lm-eval-tasks": _cmd_lm_eval_tasks,
+                "store": store_cmd.run}
     try:
         if args.command in ("tasks", "metrics", "backends"):
             return _cmd_list(args.command, args)

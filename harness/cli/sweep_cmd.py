@@ -22,8 +22,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gpus-per-task", type=float, default=0, help="ray: GPUs per checkpoint task")
     p.add_argument("--json", action="store_true", help="print the summary (or the plan) as JSON")
     s = sub.add_parser("status", help="show which cells of a sweep are done, missing or failed",
-                       description="The matrix of schedules x steps x tasks of a sweep manifest: done, missing, "
-                       "failed (with the reason).")
+                       description="The matrix of schedules x steps x tasks of a sweep manifest: done, partial "
+                       "(interrupted: grades or scores missing), corrupt (a damaged file), missing, failed (with the reason).")
     s.add_argument("manifest", help="sweep manifest (YAML)")
     s.add_argument("--json", action="store_true", help="print JSON")
 
@@ -79,7 +79,8 @@ def run_status(args: argparse.Namespace) -> int:
         print(to_json([asdict(c) for c in cells]))
         return 0
     console = Console()
-    marks = {"done": "[green]done[/]", "missing": "[yellow]missing[/]", "failed": "[red]failed[/]"}
+    marks = {"done": "[green]done[/]", "partial": "[yellow]partial[/]", "corrupt": "[red]corrupt[/]",
+             "missing": "[yellow]missing[/]", "failed": "[red]failed[/]"}
     tasks = list(dict.fromkeys(c.task for c in cells))
     for schedule in dict.fromkeys(c.schedule for c in cells):
         table = Table(title=f"schedule {schedule}", title_justify="left")
@@ -93,6 +94,11 @@ def run_status(args: argparse.Namespace) -> int:
     for c in cells:
         if c.state == "failed" and c.task == tasks[0]:
             console.print(f"  {c.schedule} step {c.step}: {c.reason}", highlight=False, markup=False)
-    counts = {s: sum(c.state == s for c in cells) for s in ("done", "missing", "failed")}
-    console.print(f"{counts['done']} done, {counts['missing']} missing, {counts['failed']} failed")
+        elif c.state in ("partial", "corrupt"):
+            console.print(f"  {c.schedule} step {c.step} {c.task}: {c.state}: {c.reason}", highlight=False, markup=False)
+    counts = {s: sum(c.state == s for c in cells) for s in marks}
+    console.print(", ".join(f"{n} {s}" for s, n in counts.items()))
+    if counts["partial"] or counts["corrupt"]:
+        console.print("`creval sweep` completes partial cells without regenerating them; "
+                      "`creval store verify --repair RESULTS` sets corrupt ones aside", highlight=False, markup=False)
     return 0
