@@ -5,6 +5,20 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
+from .args import finite_float, output_dir, output_file, positive_int
+
+
+def gate(text: str) -> str:
+    """``STAT=VALUE`` with VALUE a finite number >= 0 (the parsing itself stays with ``compare``)."""
+    name, eq, raw = text.partition("=")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not (eq and name and value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected STATISTIC=NUMBER with a finite NUMBER >= 0, e.g. pass@1=0.02; got {text!r}")
+    return text
+
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     lb = sub.add_parser("leaderboard", help="build a leaderboard site from a results directory",
@@ -14,8 +28,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                           description="Write leaderboard.json/.csv/.md, PNG plots and a static index.html (no network).")
     b.add_argument("--results", required=True, type=Path, help="results directory")
     b.add_argument("--manifest", required=True, type=Path, help="the sweep manifest that names schedules and steps")
-    b.add_argument("--out", required=True, type=Path, help="site directory to write")
-    b.add_argument("--entropy-threshold", type=float, default=0.5, help="collapse step: entropy below this (nats)")
+    b.add_argument("--out", required=True, type=output_dir, help="site directory to write")
+    b.add_argument("--entropy-threshold", type=finite_float, default=0.5, help="collapse step: entropy below this (nats)")
     bs = sub.add_parser("best", help="the best checkpoint of each schedule on a held-out statistic",
                         description="Per schedule, the best checkpoint on STATISTIC of TASK (ties within the best's 95% "
                         "interval go to the earlier step), and with --rewards the steps where training reward rose "
@@ -25,16 +39,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     bs.add_argument("--metric", required=True, help="a statistic, e.g. pass@1")
     bs.add_argument("--task", required=True, help="the held-out task (its label)")
     bs.add_argument("--rewards", type=Path, help="training reward CSV exported from wandb / TensorBoard")
-    bs.add_argument("--window", type=int, default=50, help="reward: mean over the last WINDOW steps (default 50)")
+    bs.add_argument("--window", type=positive_int, default=50, help="reward: mean over the last WINDOW steps (default 50)")
     bs.add_argument("--json", action="store_true")
     c = sub.add_parser("compare", help="paired comparison of two runs, with regression gates for CI",
                        description="Compare CANDIDATE with BASELINE (results or cell directories) prompt by prompt. "
                        "Exit 0: no gate crossed; 1: a significant regression beyond a gate; 2: bad input.")
     c.add_argument("baseline", type=Path)
     c.add_argument("candidate", type=Path)
-    c.add_argument("--max-drop", action="append", default=[], metavar="STAT=VALUE",
+    c.add_argument("--max-drop", type=gate, action="append", default=[], metavar="STAT=VALUE",
                    help="gate: fail when STAT drops by more than VALUE, significantly (repeatable)")
-    c.add_argument("--markdown", type=Path, help="also write the summary as Markdown (e.g. $GITHUB_STEP_SUMMARY)")
+    c.add_argument("--markdown", type=output_file, help="also write the summary as Markdown (e.g. $GITHUB_STEP_SUMMARY)")
     c.add_argument("--json", action="store_true", help="print JSON")
 
 
