@@ -118,6 +118,9 @@ def run(
     engine = None
     if todo:  # a load failure still writes nothing
         engine = engines.get(backend_cls, source, options) if engines else backend_cls.load(source, options)
+        for task in task_objs:  # e.g. prompt + max_new_tokens beyond the model's context: refused before generating
+            if task.label in todo and hasattr(engine, "check"):
+                engine.check(task.prompt_set, configs[task.label], task.label)
 
     provenance = {"model": model, "checkpoint": source.location, "fingerprint": fp, "backend": backend,
                   "backend_signature": backend_sig}

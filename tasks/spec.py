@@ -28,6 +28,7 @@ from creval.errors import CrevalError
 from creval.records import Generation, Grade, Prompt
 from creval.sandbox import Job
 from creval.task import Task
+from creval.validation import read_yaml
 
 from .answers import answers_match, extract_answer, extract_text_answer, normalize_text
 from .code_base import CodeTask, extract_code
@@ -51,19 +52,8 @@ def is_spec_file(name: str) -> bool:
 
 
 def read_spec(path: Path) -> dict[str, Any]:
-    import yaml
-
     where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CrevalError(f"{where}: cannot read task spec ({exc.strerror or exc})") from None
-    try:
-        spec = yaml.safe_load(text)  # JSON is YAML
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise CrevalError(f"{where}: not valid YAML/JSON{at}: {getattr(exc, 'problem', exc)}") from None
+    spec = read_yaml(path, "task spec")  # JSON is YAML
     if not isinstance(spec, dict):
         raise CrevalError(f"{where}: expected a mapping of fields (name, family, dataset, prompt, ...)")
     for key, value in spec.items():

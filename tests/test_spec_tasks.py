@@ -74,7 +74,7 @@ def test_json_code_spec_with_tests_and_reference(tmp_path):
     ("name: t\nfamily: writing\ndataset: x\nprompt: [1, 2]\n", "field 'prompt': expected str, got [1, 2]"),
     ("name: t\nfamily: math\ndataset: x\nprompt: p\nlimit: lots\nanswer_field: a\n", "field 'limit': expected int"),
     ("name: t t\nfamily: writing\ndataset: x\nprompt: p\n", "field 'name': expected letters"),
-    ("name: t\nfamily: writing\n  dataset: x\nprompt: p\n", "not valid YAML/JSON (line 3, column"),
+    ("name: t\nfamily: writing\n  dataset: x\nprompt: p\n", "not valid YAML (line 3, column"),
     ("- just\n- a list\n", "expected a mapping of fields"),
     ("name: t\nfamily: math\ndataset: x\nprompt: p\nanswer_field: a\nanswer_regex: '(['\n", "not a valid regular expression"),
 ])

@@ -37,9 +37,14 @@ def run_sweep(args: argparse.Namespace) -> int:
     from ..sweep import plan, sweep, watch
     from .render import to_json
 
-    manifest = load_manifest(args.manifest)
+    from ..errors import CrevalError
+
+    manifest = load_manifest(args.manifest, watching=args.watch)
     console = Console()
     settle = args.settle if args.settle is not None else (30.0 if args.watch else 0.0)
+    if not args.watch and not any(s.checkpoints(settle) for s in manifest.schedules):
+        raise CrevalError(f"{args.manifest}: no checkpoint to evaluate: the discover folders hold no complete "
+                          "checkpoint yet (--watch waits for them)")
     if args.dry_run:
         todo = [c for c in plan(manifest, settle) if c.state != "done"]
         if args.json:
