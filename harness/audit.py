@@ -23,6 +23,7 @@ from typing import Callable
 from .errors import CrevalError
 from .records import Generation, Prompt
 from .task import Task
+from .validation import read_text
 
 _STRICT = re.compile(r"#### (\-?[0-9\.\,]+)")
 _FLEXIBLE = re.compile(r"(-?[$0-9.,]{2,})|(-?[0-9]+)")
@@ -93,11 +94,14 @@ def read_generations(path: Path) -> dict[str, list[str]]:
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        for row in sorted(pq.read_table(path, columns=["prompt_id", "sample", "text"]).to_pylist(),
-                          key=lambda r: (r["prompt_id"], r["sample"])):
+        try:
+            table = pq.read_table(path, columns=["prompt_id", "sample", "text"]).to_pylist()
+        except (OSError, ValueError, KeyError) as exc:  # not Parquet, or not a creval generations table
+            raise CrevalError(f"{path}: not a creval generations table ({type(exc).__name__})") from None
+        for row in sorted(table, key=lambda r: (r["prompt_id"], r["sample"])):
             out.setdefault(row["prompt_id"], []).append(row["text"])
         return out
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(read_text(path, "generations file").splitlines(), 1):
         if not line.strip():
             continue
         try:

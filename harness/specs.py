@@ -69,6 +69,8 @@ def convert(raw: str, hint: Any, where: str) -> Any:
         return target(raw)
     except (TypeError, ValueError):
         name = getattr(target, "__name__", str(target))
+        if typing.get_origin(target) is tuple:
+            name = f"comma-separated list of {typing.get_args(target)[0].__name__}"
         raise CrevalError(f"{where}={raw!r} is not a valid {name}") from None
 
 

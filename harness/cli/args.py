@@ -60,3 +60,17 @@ def output_file(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"{text!r} is a folder; expected a file")
     output_dir(str(path.parent))
     return path
+
+
+def text_file(text: str) -> Path:
+    """An existing, readable UTF-8 text file (small inputs: a rewards CSV)."""
+    from ..validation import read_text
+
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text!r}: no such file")
+    try:
+        read_text(path, "file")
+    except CrevalError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return path

@@ -5,7 +5,7 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-from .args import finite_float, output_dir, output_file, positive_int
+from .args import finite_float, output_dir, output_file, positive_int, text_file
 
 
 def gate(text: str) -> str:
@@ -38,7 +38,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     bs.add_argument("--manifest", required=True, type=Path)
     bs.add_argument("--metric", required=True, help="a statistic, e.g. pass@1")
     bs.add_argument("--task", required=True, help="the held-out task (its label)")
-    bs.add_argument("--rewards", type=Path, help="training reward CSV exported from wandb / TensorBoard")
+    bs.add_argument("--rewards", type=text_file, help="training reward CSV exported from wandb / TensorBoard")
     bs.add_argument("--window", type=positive_int, default=50, help="reward: mean over the last WINDOW steps (default 50)")
     bs.add_argument("--json", action="store_true")
     c = sub.add_parser("compare", help="paired comparison of two runs, with regression gates for CI",
