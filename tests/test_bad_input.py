@@ -138,8 +138,8 @@ CASES = [
     # task files and local datasets
     (R + ["--tasks", "{d}/nonutf8.yaml"], "task spec is not UTF-8 text"),
     (R + ["--tasks", "{d}/badyaml.yaml"], "not valid YAML (line 3"),
-    (R + ["--tasks", "{d}/unknown_field.yaml"], "unknown field 'promt'"),
-    (R + ["--tasks", "{d}/wrong_family.yaml"], "field 'family'"),
+    (R + ["--tasks", "{d}/unknown_field.yaml"], "unknown key 'promt'"),
+    (R + ["--tasks", "{d}/wrong_family.yaml"], "family: expected one of"),
     (R + ["--tasks", "{d}/missing.yaml"], "cannot read task spec"),
     (R + ["--tasks", "gsm8k:data={d}/nonutf8.jsonl"], "nonutf8.jsonl: not UTF-8 text"),
     (R + ["--tasks", "gsm8k:data={d}/splits"], "no 'test' split here"),
