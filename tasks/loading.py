@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from creval.errors import CrevalError
+from creval.hub import offline_unless_reachable
 
 _BUILDERS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
 
@@ -68,7 +69,7 @@ def load_rows(data: str, *, hub_id: str, config: str | None = None, split: str =
                     _require_utf8(Path(file))
             ds = datasets.load_dataset(builder, data_files={split: data_files}, split=split)
         else:
-            offline = _offline_unless_reachable()
+            offline = offline_unless_reachable()
             ds = datasets.load_dataset(source, config, split=split)
     except CrevalError:
         raise
@@ -101,40 +102,6 @@ def _require_utf8(path: Path) -> None:
             except UnicodeDecodeError as exc:
                 raise CrevalError(f"{path}: not UTF-8 text (byte {offset + exc.start}: {exc.reason})") from None
             offset += len(chunk)
-
-
-def _offline() -> bool:
-    return any(os.environ.get(v, "").lower() in ("1", "true", "yes", "on") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
-
-
-def hub_unreachable(timeout: float = 3.0) -> str | None:
-    """Why the hub cannot be reached (no TCP connection to ``HF_ENDPOINT`` within ``timeout``), or None."""
-    import socket
-    from urllib.parse import urlparse
-
-    endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
-    url = urlparse(endpoint)
-    try:
-        port = url.port or (443 if url.scheme == "https" else 80)
-        socket.create_connection((url.hostname or "", port), timeout=timeout).close()
-    except (OSError, ValueError) as exc:
-        return f"no connection to {endpoint}: {getattr(exc, 'strerror', None) or exc}"
-    return None
-
-
-def _offline_unless_reachable() -> str | None:
-    """When the hub cannot be reached, switch ``datasets`` and the hub client to offline mode for this
-    process (a cached copy still loads, a missing one fails at once instead of after retries); the reason."""
-    if _offline():
-        return "offline mode (HF_HUB_OFFLINE)"
-    reason = hub_unreachable()
-    if reason:
-        import datasets
-        import huggingface_hub.constants
-
-        datasets.config.HF_HUB_OFFLINE = True
-        huggingface_hub.constants.HF_HUB_OFFLINE = True
-    return reason
 
 
 def require_columns(rows: list[dict[str, Any]], columns: list[str], source: str) -> None:

@@ -268,14 +268,14 @@ def test_no_network_gives_the_local_copy_advice_at_once(tmp_path):
     """Hub reachable nowhere (HF_ENDPOINT to a refused port, offline mode not set): the advice in < 5 s."""
     env = {"HF_ENDPOINT": "http://127.0.0.1:9", "HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0",
            "HF_HOME": str(tmp_path / "hf")}
-    started = time.perf_counter()
-    done = _creval("run", "--model", str(tmp_path), "--tasks", "gsm8k", env=env)
-    assert done.returncode == 2 and "checkpoint" in done.stderr  # the model is checked first: use a task-only path
     code = ("import time; from creval.runner import load_task; from creval.errors import CrevalError\n"
-            "t = time.perf_counter()\ntry:\n    load_task('gsm8k').prompt_set\nexcept CrevalError as e:\n"
-            "    print(round(time.perf_counter() - t, 2)); print(e)\n")
+            "from creval.checkpoints import resolve_checkpoint\n"
+            "for call in (lambda: load_task('gsm8k').prompt_set, lambda: resolve_checkpoint('no-org/no-model')):\n"
+            "    t = time.perf_counter()\n    try:\n        call()\n    except CrevalError as e:\n"
+            "        print(round(time.perf_counter() - t, 2)); print(e)\n")
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **env}, timeout=60)
-    seconds, message = done.stdout.splitlines()[:2]
-    assert float(seconds) < 5 and time.perf_counter() - started < 30, done
-    assert "no connection to http://127.0.0.1:9" in message and "point the task at a local copy" in message
+    task_seconds, task_message, ckpt_seconds, ckpt_message = done.stdout.splitlines()[:4]
+    assert float(task_seconds) < 5 and float(ckpt_seconds) < 5 and time.perf_counter() - started < 30, done
+    assert "no connection to http://127.0.0.1:9" in task_message and "point the task at a local copy" in task_message
+    assert "no connection to http://127.0.0.1:9" in ckpt_message and "pass the path of a local checkpoint" in ckpt_message
