@@ -27,6 +27,7 @@ from typing import Callable
 from .errors import CrevalError
 from .records import Generation, Prompt
 from .task import Task
+from .validation import read_text
 
 _STRICT = re.compile(r"#### (\-?[0-9\.\,]+)")
 _FLEXIBLE = re.compile(r"(-?[$0-9.,]{2,})|(-?[0-9]+)")
@@ -105,7 +106,7 @@ def read_generations(path: Path) -> dict[str, list[str]]:
                           key=lambda r: (r["prompt_id"], r["sample"])):
             out.setdefault(row["prompt_id"], []).append(row["text"])
         return out
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(read_text(path, "generations file").splitlines(), 1):
         if not line.strip():
             continue
         try:

@@ -51,6 +51,9 @@ def _fetch_from_hub(repo_id: str) -> Path:
         from huggingface_hub import snapshot_download
     except ImportError:  # pragma: no cover - comes with transformers
         raise CrevalError(f"checkpoint not found: {repo_id!r}; install creval[hf] to load hub models")
+    from .hub import offline_unless_reachable
+
+    offline = offline_unless_reachable()  # no network: a cached snapshot still loads, a missing one fails now
     try:
         local = snapshot_download(
             repo_id, allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja", "*.py"]
@@ -58,7 +61,7 @@ def _fetch_from_hub(repo_id: str) -> Path:
     except Exception as exc:  # network off, unknown repo, gated repo ...
         raise CrevalError(
             f"checkpoint not found: {repo_id!r} is not a local directory and could not be fetched from "
-            f"the hub ({type(exc).__name__}); pass the path of a local checkpoint"
+            f"the hub ({offline or type(exc).__name__}); pass the path of a local checkpoint"
         ) from None
     return resolve_checkpoint(local)
 

@@ -32,13 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import CrevalError
-from .records import GenerationConfig
+from pydantic import Field, field_validator, model_validator
 
-TOP_KEYS = {"tasks", "metrics", "generation", "backend", "backend_options", "results", "schedules"}
-SCHEDULE_KEYS = {"checkpoints", "discover", "stages"}
-CHECKPOINT_KEYS = {"path", "step", "stage"}
-GENERATION_KEYS = {"n", "temperature", "top_p", "max_new_tokens", "seed", "stop"}
+from .errors import CrevalError
+from .records import MAX_NEW_TOKENS, Family, GenerationConfig
+from .validation import Strict, parse, read_yaml
+
 _LAYOUTS = [re.compile(p) for p in (r"^checkpoint-(\d+)$", r"^global_step_?(\d+)$", r"^step[_-]?(\d+)$")]
 _SUBDIRS = ("actor/huggingface", "huggingface", "hf", "")
 
@@ -87,90 +86,100 @@ class Manifest:
     schedules: list[Schedule]
 
 
-def _fail(path: Path, where: str, message: str) -> CrevalError:
-    return CrevalError(f"{path}: {where}: {message}")
+class StageSpec(Strict):
+    name: str
+    until: int | None = Field(None, ge=0)
+    families: list[Family] = []
 
 
-def _check_keys(path: Path, where: str, value: Any, allowed: set[str]) -> dict:
-    if not isinstance(value, dict):
-        raise _fail(path, where, f"expected a mapping, got {type(value).__name__}")
-    for key in value:
-        if key not in allowed:
-            raise _fail(path, where, f"unknown key {key!r} (known: {', '.join(sorted(allowed))})")
-    return value
+class CheckpointSpec(Strict):
+    path: str
+    step: int = Field(ge=0)
+    stage: str | None = None
 
 
-def load_manifest(path: str | Path) -> Manifest:
-    import yaml
+class ScheduleSpec(Strict):
+    checkpoints: list[CheckpointSpec] | None = Field(None, min_length=1)
+    discover: str | None = None
+    stages: list[StageSpec] = []
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_source(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("checkpoints" in data) == ("discover" in data):
+            raise ValueError("give either checkpoints (a list) or discover (a folder)")
+        return data
+
+
+class GenerationSpec(Strict):
+    """Only what the manifest sets; the rest keeps ``GenerationConfig``'s defaults."""
+
+    n: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, ge=0, allow_inf_nan=False)
+    top_p: float | None = Field(None, gt=0, le=1)
+    max_new_tokens: int | None = Field(None, ge=1, le=MAX_NEW_TOKENS)
+    seed: int | None = None
+    stop: list[str] | None = None
+
+
+class ManifestSpec(Strict):
+    tasks: list[str] = Field(min_length=1)
+    metrics: list[str] | None = None
+    generation: GenerationSpec | None = None
+    backend: str | None = None
+    backend_options: dict[str, Any] | None = None
+    results: str | None = None
+    schedules: dict[str, ScheduleSpec] = Field(min_length=1)
+
+    @field_validator("schedules")
+    @classmethod
+    def _names(cls, value: dict[str, ScheduleSpec]) -> dict[str, ScheduleSpec]:
+        for name in value:  # names go into plots (matplotlib reads $ as math), file names and URLs
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]*", name):
+                raise ValueError(f"schedule name {name!r}: expected letters, digits, _ . + - (starting with a letter or digit)")
+        return value
+
+
+def load_manifest(path: str | Path, *, watching: bool = False) -> Manifest:
+    """The manifest at ``path``, checked: every field's type, every folder it names. A ``discover`` folder
+    may be missing only when ``watching`` (training has not written it yet)."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CrevalError(f"{path}: cannot read manifest ({exc.strerror or exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise CrevalError(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
-    top = _check_keys(path, "top level", raw, TOP_KEYS)
+    raw = read_yaml(path, "manifest")
+    spec = parse(ManifestSpec, raw, path)
     base = path.parent
-    tasks = top.get("tasks")
-    if not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) for t in tasks):
-        raise _fail(path, "tasks", "expected a non-empty list of task names")
-    metrics = top.get("metrics")
-    if metrics is not None and (not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics)):
-        raise _fail(path, "metrics", "expected a list of metric specs")
-    gen = _check_keys(path, "generation", top.get("generation") or {}, GENERATION_KEYS)
-    try:
-        config = GenerationConfig(**{**gen, "stop": tuple(gen.get("stop") or ())})
-    except (TypeError, CrevalError) as exc:
-        raise _fail(path, "generation", str(exc)) from None
-    schedules_raw = top.get("schedules")
-    if not isinstance(schedules_raw, dict) or not schedules_raw:
-        raise _fail(path, "schedules", "expected a mapping of schedule names to checkpoints")
-    schedules = [_schedule(path, base, name, value) for name, value in schedules_raw.items()]
-    results = Path(top.get("results") or "results")
-    return Manifest(path, tasks, metrics, config, str(top.get("backend") or "hf"),
-                    dict(top.get("backend_options") or {}), results if results.is_absolute() else base / results,
-                    schedules)
+    gen = spec.generation.model_dump(exclude_none=True) if spec.generation else {}
+    config = GenerationConfig(**{**gen, "stop": tuple(gen.get("stop") or ())})
+    results = _folder(base, spec.results or "results")
+    if results.exists() and not results.is_dir() or any(p.is_file() for p in results.parents):
+        raise CrevalError(f"{path}: results: {results} is not a folder")
+    schedules = [_schedule(path, base, name, value, watching) for name, value in spec.schedules.items()]
+    return Manifest(path, list(spec.tasks), spec.metrics, config, spec.backend or "hf", dict(spec.backend_options or {}),
+                    results, schedules)
 
 
-def _schedule(path: Path, base: Path, name: str, value: Any) -> Schedule:
+def _folder(base: Path, text: str) -> Path:
+    folder = Path(text).expanduser()
+    return folder if folder.is_absolute() else base / folder
+
+
+def _schedule(path: Path, base: Path, name: str, spec: ScheduleSpec, watching: bool) -> Schedule:
     where = f"schedules.{name}"
-    spec = _check_keys(path, where, value, SCHEDULE_KEYS)
-    if ("checkpoints" in spec) == ("discover" in spec):
-        raise _fail(path, where, "give either checkpoints (a list) or discover (a folder)")
     schedule = Schedule(name)
-    for i, stage in enumerate(spec.get("stages") or []):
-        stage = _check_keys(path, f"{where}.stages[{i}]", stage, {"name", "until", "families"})
-        if "name" not in stage:
-            raise _fail(path, f"{where}.stages[{i}]", "missing key 'name'")
-        schedule.stages.append((str(stage["name"]), stage.get("until")))
-        families = stage.get("families") or []
-        if not isinstance(families, list) or not set(families) <= {"math", "code", "writing"}:
-            raise _fail(path, f"{where}.stages[{i}].families", "expected a list of math, code, writing")
-        schedule.domains[str(stage["name"])] = families
-    if "discover" in spec:
-        folder = Path(str(spec["discover"]))
-        schedule.discover = folder if folder.is_absolute() else base / folder
+    for stage in spec.stages:
+        schedule.stages.append((stage.name, stage.until))
+        schedule.domains[stage.name] = list(stage.families)
+    if spec.discover is not None:
+        schedule.discover = _folder(base, spec.discover)
+        if not watching and not schedule.discover.is_dir():
+            raise CrevalError(f"{path}: {where}.discover: no such folder: {schedule.discover}")
         return schedule
-    if not isinstance(spec["checkpoints"], list) or not spec["checkpoints"]:
-        raise _fail(path, f"{where}.checkpoints", "expected a non-empty list")
     seen: dict[int, int] = {}
-    for i, item in enumerate(spec["checkpoints"]):
-        item = _check_keys(path, f"{where}.checkpoints[{i}]", item, CHECKPOINT_KEYS)
-        for key in ("path", "step"):
-            if key not in item:
-                raise _fail(path, f"{where}.checkpoints[{i}]", f"missing key {key!r}")
-        if not isinstance(item["step"], int) or isinstance(item["step"], bool):
-            raise _fail(path, f"{where}.checkpoints[{i}].step", f"expected an integer, got {item['step']!r}")
-        if item["step"] in seen:
-            raise _fail(path, f"{where}.checkpoints[{i}].step",
-                        f"step {item['step']} is already checkpoints[{seen[item['step']]}]")
-        seen[item["step"]] = i
-        ckpt = Path(str(item["path"]))
-        schedule.listed.append(Checkpoint(name, item["step"], ckpt if ckpt.is_absolute() else base / ckpt,
-                                          item.get("stage") or schedule.stage_of(item["step"])))
+    for i, item in enumerate(spec.checkpoints or []):
+        if item.step in seen:
+            raise CrevalError(f"{path}: {where}.checkpoints.{i}.step: step {item.step} is already checkpoints.{seen[item.step]}")
+        seen[item.step] = i
+        schedule.listed.append(Checkpoint(name, item.step, _folder(base, item.path),
+                                          item.stage or schedule.stage_of(item.step)))
     return schedule
 
 

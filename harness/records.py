@@ -9,6 +9,7 @@ from .errors import CrevalError
 from .hashing import stable_hash
 
 Family = Literal["math", "code", "writing"]
+MAX_NEW_TOKENS = 1 << 24  # beyond any context window; larger is a typo, not a request
 FinishReason = Literal["stop", "length"]
 
 
@@ -130,8 +131,8 @@ class GenerationConfig:
             raise CrevalError(f"--temperature must be a finite number >= 0, got {self.temperature}")
         if not 0 < self.top_p <= 1:
             raise CrevalError(f"--top-p must be in (0, 1], got {self.top_p}")
-        if self.max_new_tokens < 1:
-            raise CrevalError(f"--max-new-tokens must be at least 1, got {self.max_new_tokens}")
+        if not 1 <= self.max_new_tokens <= MAX_NEW_TOKENS:
+            raise CrevalError(f"--max-new-tokens must be between 1 and {MAX_NEW_TOKENS:,}, got {self.max_new_tokens}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

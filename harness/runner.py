@@ -132,6 +132,9 @@ def run(
         if todo:
             try:
                 engine = engines.get(backend_cls, source, options) if engines else backend_cls.load(source, options)
+                for task in task_objs:  # e.g. prompt + max_new_tokens beyond the context: refused before generating
+                    if task.label in todo and hasattr(engine, "check"):
+                        engine.check(task.prompt_set, configs[task.label], task.label)
             except BaseException:
                 if fresh:  # a load failure still writes nothing
                     store.remove_if_unused()

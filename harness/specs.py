@@ -2,11 +2,14 @@
 
 A task or metric class is a dataclass whose fields are its parameters; a spec sets them from the
 command line, converting each value by the field's annotated type (int, float, str, bool, a tuple of
-ints written comma-separated, or an optional one of these).
+ints written comma-separated, or an optional one of these). Numbers are checked for what no
+parameter can mean: NaN or infinity, a negative value, and 0 for an integer whose default is not 0
+(an n-gram order, a k, a vocabulary size); ``limit=0`` (everything) stays allowed.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from typing import Any, TypeVar
@@ -33,7 +36,21 @@ def build(spec: str, cls: type[T], kind: str) -> T:
             known = ", ".join(params) or "none"
             raise CrevalError(f"{kind} {name!r}: bad parameter {item!r} (parameters: {known}; form key=value)")
         kwargs[key] = convert(raw, hints[key], f"{kind} {name!r}: parameter {key}")
+        _check_range(kwargs[key], params[key].default, f"{kind} {name!r}: parameter {key}={raw}")
     return cls(**kwargs)
+
+
+def _check_range(value: Any, default: Any, where: str) -> None:
+    values = value if isinstance(value, tuple) else (value,)
+    if isinstance(value, tuple) and not value:
+        raise CrevalError(f"{where}: expected at least one value")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        if not math.isfinite(v) or v < 0:
+            raise CrevalError(f"{where}: expected a finite number >= 0")
+        if isinstance(v, int) and v == 0 and (isinstance(value, tuple) or default != 0):
+            raise CrevalError(f"{where}: expected an integer >= 1")
 
 
 def convert(raw: str, hint: Any, where: str) -> Any:
@@ -52,6 +69,8 @@ def convert(raw: str, hint: Any, where: str) -> Any:
         return target(raw)
     except (TypeError, ValueError):
         name = getattr(target, "__name__", str(target))
+        if typing.get_origin(target) is tuple:
+            name = f"comma-separated list of {typing.get_args(target)[0].__name__}"
         raise CrevalError(f"{where}={raw!r} is not a valid {name}") from None
 
 

@@ -16,32 +16,73 @@ grader: math                   # math | exact | code | none (default: by family)
 
 Code tasks name ``tests_field`` (a list of assert statements, or a test program) and optionally
 ``entry_point_field`` and ``solution_field`` (for the return-type check). Every error names the file,
-the field and what was expected.
+the field and what was expected (``my_task.yaml: family: expected one of 'math', 'code' or 'writing',
+got 'maths'``).
 """
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
 
 from creval.errors import CrevalError
-from creval.records import Generation, Grade, Prompt
+from creval.records import Family, Generation, Grade, Prompt
 from creval.sandbox import Job
 from creval.task import Task
+from creval.validation import Strict, parse, read_yaml
 
 from .answers import MATH_GRADER, answers_match, extract_answer, extract_text_answer, normalize_text
 from .code_base import CodeTask, extract_code
 from .loading import load_rows
 
-FIELDS: dict[str, tuple[type | tuple[type, ...], bool]] = {
-    "name": (str, True), "version": ((str, int, float), False), "family": (str, True), "description": (str, False),
-    "dataset": (str, True), "config": (str, False), "split": (str, False), "prompt": (str, True),
-    "style": (str, False), "system": (str, False), "id_field": (str, False), "answer_field": (str, False),
-    "answer_regex": (str, False), "grader": (str, False), "tests_field": (str, False),
-    "entry_point_field": (str, False), "solution_field": (str, False), "stop": (list, False), "limit": (int, False),
-}
-CHOICES = {"family": ("math", "code", "writing"), "style": ("chat", "completion"),
-           "grader": ("math", "exact", "code", "none")}
+class TaskSpecFile(Strict):
+    """The fields of a task file, each of exactly its type."""
+
+    name: str
+    version: str | None = None
+    family: Family
+    description: str | None = None
+    dataset: str
+    config: str | None = None
+    split: str | None = None
+    prompt: str
+    style: Literal["chat", "completion"] | None = None
+    system: str | None = None
+    id_field: str | None = None
+    answer_field: str | None = None
+    answer_regex: str | None = None
+    grader: Literal["math", "exact", "code", "none"] | None = None
+    tests_field: str | None = None
+    entry_point_field: str | None = None
+    solution_field: str | None = None
+    stop: list[str] | None = None
+    limit: int | None = Field(None, ge=0)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:  # `version: 2` and `version: 1.1` are fine, as strings
+        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+            raise ValueError(f"expected letters, digits, _ or -, got {value!r}")
+        return value
+
+    @field_validator("answer_regex")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression ({exc})") from None
+        return value
+
+
 DEFAULT_GRADER = {"math": "math", "code": "code", "writing": "none"}
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -51,44 +92,15 @@ def is_spec_file(name: str) -> bool:
 
 
 def read_spec(path: Path) -> dict[str, Any]:
-    import yaml
-
-    where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CrevalError(f"{where}: cannot read task spec ({exc.strerror or exc})") from None
-    try:
-        spec = yaml.safe_load(text)  # JSON is YAML
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise CrevalError(f"{where}: not valid YAML/JSON{at}: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(spec, dict):
-        raise CrevalError(f"{where}: expected a mapping of fields (name, family, dataset, prompt, ...)")
-    for key, value in spec.items():
-        if key not in FIELDS:
-            raise CrevalError(f"{where}: unknown field {key!r} (known fields: {', '.join(FIELDS)})")
-        kind, _ = FIELDS[key]
-        if not isinstance(value, kind) or isinstance(value, bool):
-            expected = kind.__name__ if isinstance(kind, type) else "a string"
-            raise CrevalError(f"{where}: field {key!r}: expected {expected}, got {value!r}")
-        if key in CHOICES and value not in CHOICES[key]:
-            raise CrevalError(f"{where}: field {key!r}: expected one of {', '.join(CHOICES[key])}, got {value!r}")
-    for key, (_, required) in FIELDS.items():
-        if required and key not in spec:
-            raise CrevalError(f"{where}: missing required field {key!r}")
-    if not re.fullmatch(r"[A-Za-z0-9_-]+", spec["name"]):
-        raise CrevalError(f"{where}: field 'name': expected letters, digits, _ or -, got {spec['name']!r}")
+    """The task file's fields that are set (a plain dict), checked; the grader defaults by family."""
+    raw = read_yaml(path, "task spec")  # JSON is YAML
+    if not isinstance(raw, dict):
+        raise CrevalError(f"{path}: expected a mapping of fields (name, family, dataset, prompt, ...)")
+    spec = parse(TaskSpecFile, raw, path).model_dump(exclude_none=True)
     grader = spec.setdefault("grader", DEFAULT_GRADER[spec["family"]])
     needs = {"math": "answer_field", "exact": "answer_field", "code": "tests_field"}.get(grader)
     if needs and needs not in spec:
-        raise CrevalError(f"{where}: grader {grader!r} needs field {needs!r}")
-    if "answer_regex" in spec:
-        try:
-            re.compile(spec["answer_regex"])
-        except re.error as exc:
-            raise CrevalError(f"{where}: field 'answer_regex': not a valid regular expression ({exc})") from None
+        raise CrevalError(f"{path}: grader {grader!r} needs field {needs!r}")
     return spec
 
 

@@ -27,7 +27,7 @@ def run_cli(capsys, *argv):
         (["--model", "{ckpt}", "--metric", "no_such_metric"], "unknown metric 'no_such_metric'"),
         (["--model", "{ckpt}", "--metric", "distinct_n:size=3"], "bad parameter 'size=3'"),
         (["--model", "{ckpt}", "--metric", "pass_at_k:k=1,16", "--n", "8"], "pass_at_k: k=16 is impossible with n=8"),
-        (["--model", "{ckpt}", "--n", "0"], "--n must be at least 1"),
+        (["--model", "{ckpt}", "--n", "0"], "argument --n: expected an integer >= 1"),
         (["--model", "{ckpt}", "--dtype", "int3"], "dtype must be"),
     ],
 )

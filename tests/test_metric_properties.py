@@ -108,3 +108,43 @@ def test_every_metric_gives_the_same_values_at_any_time_and_hash_seed():
     first, second = run(0, "1"), run(1_700_000_000 + 13 * 3600, "2")
     assert len(first) > 40
     assert {k: (v, second[k]) for k, v in first.items() if second[k] != v} == {}
+
+
+def _gens(entropies, eranks=None):
+    return [Generation(f"s{i}", (1,) * len(h), (0.0,) * len(h), tuple(h), "exact", "stop",
+                       hidden_erank=None if eranks is None else eranks[i]) for i, h in enumerate(entropies)]
+
+
+# The metrics the diversity ordering above cannot check (correctness, entropy, hidden-state rank), each
+# on one prompt whose statistics are worked out by hand in the comments.
+GRADES = [Grade(True, "7"), Grade(False, "8"), Grade(False, "8"), Grade(False, "9")]  # n = 4, c = 1
+BY_HAND = {
+    "pass_at_k": {"pass@1": 0.25, "pass@2": 1 - 3 / 6, "pass@4": 1.0},  # 1 - C(3,k)/C(4,k)
+    "mean_at_k": {"mean@1": 1.0, "mean@2": 0.5, "mean@4": 0.25},  # correct share among the first k
+    "maj_at_k": {"maj@1": 1.0, "maj@2": 1.0, "maj@4": 0.0},  # 7 | 7 vs 8 (tie: earliest) | 8 wins twice
+    # hypergeometric tail with c = 1: k=1 -> 1/4; k=2, at least 1 -> C(3,1)/C(4,2); at least 2 -> 0
+    "g_pass_at_k": {"g-pass@1:0.25": 0.25, "g-pass@1:1": 0.25, "g-pass@2:0.5": 0.5, "g-pass@2:0.75": 0.0,
+                    "g-pass@4:0.25": 1.0, "g-pass@4:0.5": 0.0, "mg-pass@2": 0.0, "mg-pass@4": 0.0},
+    # per response (1+3)/2 = 2, 0.5, 1, 1 -> mean 1.125; over tokens (1+3+0.5+1+1)/5 = 1.3
+    "token_entropy": {"token_entropy": 1.125, "token_entropy_tokw": 1.3, "token_entropy_lo": 1.125,
+                      "token_entropy_hi": 1.125},
+    "effective_rank": {"hidden-erank": 2.5},  # mean of the responses' 2, 4, 1, 3
+}
+
+
+@pytest.mark.parametrize("name", sorted(BY_HAND))
+def test_statistics_the_ordering_cannot_check_match_hand_computed_values(name):
+    metric = registry.load("metrics", name)()
+    family = "math" if name in ("pass_at_k", "mean_at_k", "maj_at_k", "g_pass_at_k") else "writing"
+    gens = _gens([(1.0, 3.0), (0.5,), (1.0,), (1.0,)], eranks=[2.0, 4.0, 1.0, 3.0])
+    prompt = Prompt("p", "q")
+    metric.prepare(CONFIG)
+    metric.begin_cell(CellInfo(CONFIG, "t@1:x", family, "exact"), [(prompt, gens, GRADES)])
+    out = metric.score(prompt, gens, GRADES)
+    for stat, value in BY_HAND[name].items():
+        assert out[stat] == pytest.approx(value), (stat, out[stat], value)
+
+
+def test_every_metric_has_a_checked_statistic():
+    covered = {m.name for m in metrics() if any(s in DIRECTION for s in score(m, APART, family_for(m)))}
+    assert {m.name for m in metrics()} <= covered | set(BY_HAND)

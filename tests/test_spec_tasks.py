@@ -67,14 +67,14 @@ def test_json_code_spec_with_tests_and_reference(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("name: t\nfamily: maths\ndataset: x\nprompt: p\n", "field 'family': expected one of math, code, writing, got 'maths'"),
-    ("name: t\nfamily: math\ndataset: x\nprompt: p\nanswer_field: a\npromt: q\n", "unknown field 'promt'"),
-    ("name: t\nfamily: math\nprompt: p\nanswer_field: a\n", "missing required field 'dataset'"),
+    ("name: t\nfamily: maths\ndataset: x\nprompt: p\n", "family: expected one of 'math', 'code' or 'writing', got 'maths'"),
+    ("name: t\nfamily: math\ndataset: x\nprompt: p\nanswer_field: a\npromt: q\n", "top level: unknown key 'promt' (known: answer_field, answer_regex"),
+    ("name: t\nfamily: math\nprompt: p\nanswer_field: a\n", "dataset: missing (required)"),
     ("name: t\nfamily: math\ndataset: x\nprompt: p\n", "grader 'math' needs field 'answer_field'"),
-    ("name: t\nfamily: writing\ndataset: x\nprompt: [1, 2]\n", "field 'prompt': expected str, got [1, 2]"),
-    ("name: t\nfamily: math\ndataset: x\nprompt: p\nlimit: lots\nanswer_field: a\n", "field 'limit': expected int"),
-    ("name: t t\nfamily: writing\ndataset: x\nprompt: p\n", "field 'name': expected letters"),
-    ("name: t\nfamily: writing\n  dataset: x\nprompt: p\n", "not valid YAML/JSON (line 3, column"),
+    ("name: t\nfamily: writing\ndataset: x\nprompt: [1, 2]\n", "prompt: expected a string, got [1, 2]"),
+    ("name: t\nfamily: math\ndataset: x\nprompt: p\nlimit: lots\nanswer_field: a\n", "limit: expected an integer, got 'lots'"),
+    ("name: t t\nfamily: writing\ndataset: x\nprompt: p\n", "name: expected letters, digits, _ or -, got 't t'"),
+    ("name: t\nfamily: writing\n  dataset: x\nprompt: p\n", "not valid YAML (line 3, column"),
     ("- just\n- a list\n", "expected a mapping of fields"),
     ("name: t\nfamily: math\ndataset: x\nprompt: p\nanswer_field: a\nanswer_regex: '(['\n", "not a valid regular expression"),
 ])

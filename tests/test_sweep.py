@@ -153,13 +153,13 @@ def test_manifest_errors_name_the_field(trajectory, tmp_path, extra, message):
 def test_manifest_field_errors(tmp_path):
     cases = {
         "schedules: {a: {checkpoints: [{path: x, step: 1}, {path: y, step: 1}]}}\ntasks: [mini_math]":
-            "schedules.a.checkpoints[1].step: step 1 is already checkpoints[0]",
+            "schedules.a.checkpoints.1.step: step 1 is already checkpoints.0",
         "schedules: {a: {checkpoints: [{path: x, stpe: 1}]}}\ntasks: [mini_math]":
-            "schedules.a.checkpoints[0]: unknown key 'stpe'",
+            "schedules.a.checkpoints.0: unknown key 'stpe'",
         "schedules: {a: {checkpoints: [{path: x, step: one}]}}\ntasks: [mini_math]":
-            "schedules.a.checkpoints[0].step: expected an integer",
-        "schedules: {a: {discover: d}}\ntasks: []": "tasks: expected a non-empty list",
-        "schedules: {a: {discover: d}}\ntasks: [t]\ngeneration: {n: 0}": "generation: --n must be at least 1",
+            "schedules.a.checkpoints.0.step: expected an integer",
+        "schedules: {a: {discover: d}}\ntasks: []": "tasks: expected at least 1 item(s)",
+        "schedules: {a: {discover: d}}\ntasks: [t]\ngeneration: {n: 0}": "generation.n: expected a value >= 1, got 0",
         "schedules: {a: {discover: d, checkpoints: []}}\ntasks: [t]": "give either checkpoints",
         "tasks: [t]\nschedules: [\n": "not valid YAML (line",
     }

@@ -214,3 +214,19 @@ def test_writing_quality_scorer_slot(monkeypatch, tmp_path):
     assert task.task_hash != load_task("mini_writing").task_hash
     with pytest.raises(CrevalError, match="unknown scorer 'nope'"):
         load_task("mini_writing:scorer=nope").grade(task.prompt_set[0], gen("x"))
+
+
+def test_a_local_directory_splits_by_datasets_own_inference(tmp_path):
+    """`contest.jsonl` is not a test file; train and validation are never loaded as the test split."""
+    row = lambda q, a: json.dumps({"question": q, "answer": f"#### {a}"}) + "\n"  # noqa: E731
+    folder = tmp_path / "gsm8k"
+    folder.mkdir()
+    (folder / "contest.jsonl").write_text(row("contest", 1))
+    (folder / "train.jsonl").write_text(row("train", 2))
+    (folder / "validation.jsonl").write_text(row("validation", 3))
+    with pytest.raises(CrevalError, match=r"no 'test' split here .*train: train.jsonl"):
+        load_task(f"gsm8k:data={folder}").prompt_set
+    (folder / "test-00000-of-00002.jsonl").write_text(row("test a", 4))
+    (folder / "test-00001-of-00002.jsonl").write_text(row("test b", 5))
+    texts = [p.text for p in load_task(f"gsm8k:data={folder}").prompt_set]
+    assert len(texts) == 2 and all("test" in t for t in texts) and not any("contest" in t for t in texts)

@@ -104,3 +104,25 @@ def test_eval_prompts_are_what_the_policies_were_trained_on(tmp_path):
         text, special = render(tok, prompt)
         trained = tok(f"{eval_items(family, 30 if family != 'creative' else 10)[0][0]} ")["input_ids"]
         assert tok(text, add_special_tokens=special)["input_ids"] == trained, task.name
+
+
+def test_the_policy_context_fits_the_mini_suite_and_leaves_training_unchanged(tmp_path):
+    """1024 positions (creval run's mini suite with 256 new tokens fits); the first 64 and every other
+    parameter exactly as a 64-position model initialised from the same seed."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from creval.runner import load_task
+
+    model, tok = build_policy(tmp_path / "p", seed=3)
+    assert model.config.n_positions == 1024
+    torch.manual_seed(3)
+    small = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_positions=64, n_embd=64, n_layer=2, n_head=2,
+                                       bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id,
+                                       pad_token_id=tok.eos_token_id))
+    for name, value in small.state_dict().items():
+        wide = model.state_dict()[name]
+        assert torch.equal(wide[:64] if name.endswith("wpe.weight") else wide, value), name
+    longest = max(len(tok(p.text)["input_ids"]) for t in ("mini_math", "mini_code", "mini_writing")
+                  for p in load_task(t).prompt_set)
+    assert longest + 256 <= 1024

@@ -30,6 +30,10 @@ def _options(options: Mapping[str, Any]) -> dict[str, Any]:
         raise CrevalError(f"hf backend: dtype must be float32, bfloat16 or float16, got {merged['dtype']!r}")
     if merged["device"] == "auto":
         merged["device"] = "cuda" if _cuda_available() else "cpu"
+    else:
+        merged["device"] = _device(str(merged["device"]))
+    if not isinstance(merged["batch_size"], int) or isinstance(merged["batch_size"], bool) or merged["batch_size"] < 1:
+        raise CrevalError(f"hf backend: batch_size must be an integer >= 1, got {merged['batch_size']!r}")
     return merged
 
 
@@ -41,6 +45,27 @@ def _cuda_available() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def _device(name: str) -> str:
+    """``name`` if this machine has that device; otherwise a CrevalError saying what it has."""
+    import torch
+
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise CrevalError(f"hf backend: unknown device {name!r}; expected cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise CrevalError(f"hf backend: --device {name}, but torch sees no CUDA device here; use --device cpu")
+        if device.index is not None and device.index >= count:
+            raise CrevalError(f"hf backend: --device {name}, but torch sees {count} CUDA device(s) (cuda:0..cuda:{count - 1})")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise CrevalError(f"hf backend: --device {name}, but MPS is not available here; use --device cpu")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise CrevalError(f"hf backend: device {name!r} is not supported; expected cpu, cuda, cuda:N or mps")
+    return name
 
 
 def quiet_transformers() -> None:
@@ -103,6 +128,29 @@ class HFBackend:
     def render(self, prompt: Prompt) -> tuple[str, bool]:
         """(text to tokenize, whether the tokenizer should add its special tokens)."""
         return render(self.tokenizer, prompt)
+
+    def context_length(self) -> int | None:
+        """Positions the model can attend to (``max_position_embeddings``, GPT-2's ``n_positions``), if it says."""
+        value = getattr(self.model.config, "max_position_embeddings", None)
+        return value if isinstance(value, int) and value > 0 else None
+
+    def check(self, prompts: Sequence[Prompt], config: GenerationConfig, task: str) -> None:
+        """Refuse, before anything is generated, a prompt whose tokens plus ``max_new_tokens`` exceed the
+        model's context: position embeddings past it do not exist (GPT-2 fails with an IndexError)."""
+        limit = self.context_length()
+        if limit is None:
+            return
+        longest, pid = 0, ""
+        for p in prompts:
+            text, add_special = self.render(p)
+            length = len(self.tokenizer(text, add_special_tokens=add_special)["input_ids"])
+            if length > longest:
+                longest, pid = length, p.id
+        if longest + config.max_new_tokens > limit:
+            room = limit - longest
+            fix = f"give --max-new-tokens {room} or less" if room > 0 else "shorten the prompts"
+            raise CrevalError(f"{task}: prompt {pid!r} is {longest} tokens, plus --max-new-tokens {config.max_new_tokens} "
+                              f"exceeds the model's context of {limit} tokens; {fix}, or use a model with a longer context")
 
     # generation ----------------------------------------------------------------------------------
     def generate(

@@ -27,27 +27,40 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import CrevalError
 from ..records import Generation, GenerationConfig, Prompt
+from ..validation import read_text
 from . import Progress, Source, location
 
 _OPTIONS = ("generations",)
 
 
-def _rows(path: Path) -> list[dict[str, Any]]:
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
+def _rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(where, row) of every row of the file; a file that is not what its suffix says is a CrevalError."""
+    if path.suffix in (".parquet", ".csv"):
+        try:
+            if path.suffix == ".parquet":
+                import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pylist()
-    if path.suffix == ".csv":
-        import pandas as pd
+                table = pq.read_table(path).to_pylist()
+            else:
+                import pandas as pd
 
-        return pd.read_csv(path).to_dict("records")
+                table = pd.read_csv(path, encoding="utf-8").to_dict("records")
+        except UnicodeDecodeError as exc:
+            raise CrevalError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+        except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid and pandas' ParserError are ValueErrors
+            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            raise CrevalError(f"{path}: cannot read this {path.suffix[1:]} file ({type(exc).__name__}: {first})") from None
+        return [(f"{path} row {i}", row) for i, row in enumerate(table)]
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(read_text(path, "generations file").splitlines(), 1):
         if line.strip():
             try:
-                rows.append(json.loads(line))
+                row = json.loads(line)
             except ValueError as exc:
                 raise CrevalError(f"{path}:{number}: not valid JSON ({exc})") from None
+            if not isinstance(row, dict):
+                raise CrevalError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+            rows.append((f"{path}:{number}", row))
     return rows
 
 
@@ -55,19 +68,37 @@ def _floats(values: Any) -> tuple[float, ...] | None:
     return None if values is None else tuple(float(x) for x in values)
 
 
-def _sample(row: Mapping[str, Any], text_key: str) -> Generation:
+def _sample(row: Any, text_key: str, where: str) -> Generation:
+    if not isinstance(row, Mapping):
+        raise CrevalError(f"{where}: a sample is {type(row).__name__}; expected a string or an object with 'text'")
+    if not isinstance(row.get(text_key), str):
+        raise CrevalError(f"{where}: a sample has no {text_key!r} string")
     entropy, model = row.get("token_entropy"), row.get("token_entropy_model")
-    return Generation(
-        text=str(row[text_key]),
-        token_ids=tuple(int(t) for t in row.get("token_ids") or ()),
-        chosen_logprobs=tuple(float(x) for x in row.get("logprobs") or row.get("chosen_logprobs") or ()),
-        token_entropy=_floats(entropy),
-        entropy_kind=str(row.get("entropy_kind") or ("replayed" if entropy is not None else "none")),
-        token_entropy_model=_floats(model),
-        model_entropy_kind=str(row.get("model_entropy_kind") or ("replayed" if model is not None else "none")),
-        finish_reason="length" if row.get("finish_reason") == "length" else "stop",
-        seed=row.get("seed") if isinstance(row.get("seed"), int) else None,
-    )
+    try:
+        gen = Generation(
+            text=row[text_key],
+            token_ids=tuple(_integer(t) for t in row.get("token_ids") or ()),
+            chosen_logprobs=tuple(float(x) for x in row.get("logprobs") or row.get("chosen_logprobs") or ()),
+            token_entropy=_floats(entropy),
+            entropy_kind=str(row.get("entropy_kind") or ("replayed" if entropy is not None else "none")),
+            token_entropy_model=_floats(model),
+            model_entropy_kind=str(row.get("model_entropy_kind") or ("replayed" if model is not None else "none")),
+            finish_reason="length" if row.get("finish_reason") == "length" else "stop",
+            seed=row.get("seed") if isinstance(row.get("seed"), int) else None,
+        )
+    except (TypeError, ValueError) as exc:
+        raise CrevalError(f"{where}: token_ids, logprobs and the entropies must be lists of numbers ({exc})") from None
+    try:
+        gen.text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CrevalError(f"{where}: {text_key!r} is not valid Unicode (a lone surrogate such as \\ud800)") from None
+    return gen
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, float) and value.is_integer()):
+        raise ValueError(f"token id {value!r} is not an integer")
+    return int(value)
 
 
 class ReplayBackend:
@@ -103,20 +134,25 @@ class ReplayBackend:
         path = Path(location(source))
         by_prompt: dict[str, list[Generation]] = {}
         by_text: list[tuple[str, Generation]] = []
-        for row in _rows(path):
+        for where, row in _rows(path):
             if "prompt_id" in row:
                 pid = str(row["prompt_id"])
                 samples = row["samples"] if row.get("samples") is not None else [row]
                 if isinstance(samples, str):
-                    samples = json.loads(samples)
+                    try:
+                        samples = json.loads(samples)
+                    except ValueError:
+                        raise CrevalError(f"{where}: 'samples' is a string but not a JSON list") from None
+                if not isinstance(samples, (list, tuple)):
+                    raise CrevalError(f"{where}: 'samples' must be a list, got {type(samples).__name__}")
                 for s in samples:
-                    by_prompt.setdefault(pid, []).append(_sample({"text": s} if isinstance(s, str) else s, "text"))
+                    by_prompt.setdefault(pid, []).append(_sample({"text": s} if isinstance(s, str) else s, "text", where))
             elif "input" in row and "output" in row:  # verl
-                by_text.append((str(row["input"]), _sample(row, "output")))
+                by_text.append((str(row["input"]), _sample(row, "output", where)))
             elif "prompt" in row and "completion" in row:  # TRL
-                by_text.append((str(row["prompt"]), _sample(row, "completion")))
+                by_text.append((str(row["prompt"]), _sample(row, "completion", where)))
             else:
-                raise CrevalError(f"{path}: a row has none of prompt_id, input/output (verl), prompt/completion (TRL): "
+                raise CrevalError(f"{where}: a row has none of prompt_id, input/output (verl), prompt/completion (TRL): "
                                   f"{sorted(row)}")
         return cls(by_prompt, by_text, path)
 

@@ -6,6 +6,8 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
+from .args import nonnegative_float, output_dir, output_file, positive_int, text_file
+
 
 def _threshold(text: str) -> tuple[float, bool]:
     """``0.3`` (nats) or ``50%`` (of the first checkpoint's entropy) -> (value, relative)."""
@@ -27,7 +29,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                           description="Write leaderboard.json/.csv/.md, PNG plots and a static index.html (no network).")
     b.add_argument("--results", required=True, type=Path, help="results directory")
     b.add_argument("--manifest", required=True, type=Path, help="the sweep manifest that names schedules and steps")
-    b.add_argument("--out", required=True, type=Path, help="site directory to write")
+    b.add_argument("--out", required=True, type=output_dir, help="site directory to write")
     b.add_argument("--entropy-threshold", type=_threshold, default=(0.5, True), metavar="NATS|PERCENT",
                    help="collapse step: entropy below this many nats, or below this share of the first checkpoint's "
                    "entropy when given as a percentage (default 50%%)")
@@ -40,11 +42,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     bs.add_argument("--manifest", required=True, type=Path)
     bs.add_argument("--metric", required=True, help="a statistic, e.g. pass@1")
     bs.add_argument("--task", required=True, help="the held-out task (its label)")
-    bs.add_argument("--tolerance", type=float, default=0.01,
+    bs.add_argument("--tolerance", type=nonnegative_float, default=0.01,
                     help="prefer an earlier checkpoint shown to be within this of the top one (default 0.01)")
     bs.add_argument("--seed", type=int, default=0, help="seed of the selection/held-out split of the prompts")
-    bs.add_argument("--rewards", type=Path, help="training reward CSV exported from wandb / TensorBoard")
-    bs.add_argument("--window", type=int, default=50, help="reward: mean over the last WINDOW steps (default 50)")
+    bs.add_argument("--rewards", type=text_file, help="training reward CSV exported from wandb / TensorBoard")
+    bs.add_argument("--window", type=positive_int, default=50, help="reward: mean over the last WINDOW steps (default 50)")
     bs.add_argument("--json", action="store_true")
     c = sub.add_parser("compare", help="paired comparison of two runs, with regression gates for CI",
                        description="Compare CANDIDATE with BASELINE (results or cell directories) prompt by prompt. "
@@ -55,14 +57,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     c.add_argument("candidate", type=Path)
     c.add_argument("--max-drop", action="append", default=[], metavar="STAT=VALUE",
                    help="gate: fail when STAT drops by more than VALUE, significantly (repeatable)")
-    c.add_argument("--min-prompts", type=int, default=10,
+    c.add_argument("--min-prompts", type=positive_int, default=10,
                    help="refuse (exit 2) when a task shares fewer prompts; rows with fewer paired values are "
                    "not testable (default 10)")
     c.add_argument("--no-correction", action="store_true",
                    help="test each gate at 2.5%% one-sided on its own (default: Holm over all gates of the run)")
     c.add_argument("--gate-cell-level", action="store_true",
                    help="also gate statistics computed once per cell (on the point difference: no interval)")
-    c.add_argument("--markdown", type=Path, help="also write the summary as Markdown (e.g. $GITHUB_STEP_SUMMARY)")
+    c.add_argument("--markdown", type=output_file, help="also write the summary as Markdown (e.g. $GITHUB_STEP_SUMMARY)")
     c.add_argument("--json", action="store_true", help="print JSON")
 
 

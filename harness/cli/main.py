@@ -1,13 +1,20 @@
-"""The ``creval`` command: thin wrappers over the library. Bad input is one line on stderr, exit 2."""
+"""The ``creval`` command: thin wrappers over the library.
+
+Exit codes (``creval.errors``): 0 ok; 1 a regression gate crossed (``compare``) or a checkpoint failed
+(``sweep``); 2 bad input (one line on stderr, nothing written); 3 internal error (a bug: one line and a
+request to report it; ``CREVAL_DEBUG=1`` shows the traceback); 130 interrupted.
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from ..errors import CrevalError
+from ..errors import BAD_INPUT, INTERNAL_ERROR, INTERRUPTED, CrevalError
 from . import audit_cmd, board_cmd, store_cmd, sweep_cmd, testbed_cmd
+from .args import Parser, output_dir, positive_float, positive_int
 
 EXAMPLES = """examples:
   creval demo                                   train, sweep and publish tiny RL trajectories, offline, CPU
@@ -16,6 +23,9 @@ EXAMPLES = """examples:
   creval run --model ./ckpt --tasks gsm8k:data=test.jsonl:limit=100,humaneval,my_task.yaml
   creval audit-grader --task gsm8k:data=test.jsonl --generations results/cells/<key>
   creval sweep sweep.yaml [--dry-run | --watch]   then   creval status sweep.yaml
+
+exit codes: 0 ok, 1 a gate crossed (compare) or a checkpoint failed (sweep), 2 bad input,
+  3 internal error (a bug, please report it), 130 interrupted
 """
 
 
@@ -31,19 +41,19 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metric", action="append", dest="metrics", metavar="SPEC",
                    help="metric spec name[:key=value[:key=value]], repeatable (default: pass_at_k, maj_at_k, "
                    "distinct_n, self_bleu, compression_ratio, ast_diversity, token_entropy); see `creval metrics`")
-    p.add_argument("--n", type=int, default=8, help="samples per prompt (default 8)")
+    p.add_argument("--n", type=positive_int, default=8, help="samples per prompt (default 8)")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature; 0 is greedy (default 1.0)")
     p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (default 1.0)")
-    p.add_argument("--max-new-tokens", type=int, default=256, help="generation length limit (default 256)")
+    p.add_argument("--max-new-tokens", type=positive_int, default=256, help="generation length limit (default 256)")
     p.add_argument("--seed", type=int, default=0, help="run seed; each sample's seed derives from it (default 0)")
     p.add_argument("--stop", action="append", default=[], help="stop string, repeatable")
-    p.add_argument("--out", default="results", help="results directory (default ./results)")
+    p.add_argument("--out", type=output_dir, default="results", help="results directory (default ./results)")
     p.add_argument("--force", action="store_true", help="regenerate and rescore cells already in the store")
     p.add_argument("--backend", default="hf", help="generation backend: hf (default), vllm, openai, replay; "
                    "see `creval backends`")
     p.add_argument("--dtype", help="hf: float32 | bfloat16 | float16 (default float32)")
     p.add_argument("--device", help="hf: cpu | cuda | cuda:N (default: cuda if available)")
-    p.add_argument("--batch-size", type=int, help="hf: sequences per forward batch (default 64)")
+    p.add_argument("--batch-size", type=positive_int, help="hf: sequences per forward batch (default 64)")
     p.add_argument("--hidden-states", action="store_true",
                    help="hf: also store each response's hidden-state effective rank (metric effective_rank)")
     p.add_argument("--generations", help="replay: the file of generations to score (JSONL, Parquet, CSV)")
@@ -51,11 +61,11 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--served-model", help="openai: the model name the server knows (default: --model)")
     p.add_argument("--api", choices=("auto", "chat", "completions"),
                    help="openai: endpoint (default auto: chat prompts to /chat/completions, others to /completions)")
-    p.add_argument("--concurrency", type=int, help="openai: requests in flight (default 8)")
-    p.add_argument("--top-logprobs", type=int, help="openai/vllm: log-probabilities per step for entropy (default 20)")
-    p.add_argument("--tensor-parallel-size", type=int, help="vllm: GPUs per engine")
-    p.add_argument("--max-model-len", type=int, help="vllm: context length")
-    p.add_argument("--gpu-memory-utilization", type=float, help="vllm: share of GPU memory for the engine")
+    p.add_argument("--concurrency", type=positive_int, help="openai: requests in flight (default 8)")
+    p.add_argument("--top-logprobs", type=positive_int, help="openai/vllm: log-probabilities per step for entropy (default 20)")
+    p.add_argument("--tensor-parallel-size", type=positive_int, help="vllm: GPUs per engine")
+    p.add_argument("--max-model-len", type=positive_int, help="vllm: context length")
+    p.add_argument("--gpu-memory-utilization", type=positive_float, help="vllm: share of GPU memory for the engine")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
 
@@ -143,7 +153,7 @@ def _cmd_lm_eval_tasks(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="creval", description="Creativity vs. correctness along RL training trajectories.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     from .. import __version__
@@ -159,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="The testbed end to end, offline, on a CPU: tiny GPT-2 policies trained with RL "
                        "under joint, structured-first and creative-first schedules, every checkpoint evaluated, "
                        "the leaderboard site built. A few minutes on 2 cores; --quick for tests.")
-    d.add_argument("--out", default="creval-demo", help="working directory (default ./creval-demo)")
+    d.add_argument("--out", type=output_dir, default="creval-demo", help="working directory (default ./creval-demo)")
     d.add_argument("--quick", action="store_true", help="a few RL steps only (under a minute)")
     audit_cmd.add_parser(sub)
     sweep_cmd.add_parsers(sub)
@@ -170,26 +180,44 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Write lm-evaluation-harness tasks (creval_writing, creval_math) whose per-document "
                         "metrics are creval's: run them with `lm_eval --include_path PATH --tasks creval_writing`.")
     lm.add_argument("path", type=Path, help="folder to write the package to")
-    lm.add_argument("--k", type=int, default=4, help="samples per document (lm-eval repeats; default 4)")
+    lm.add_argument("--k", type=positive_int, default=4, help="samples per document (lm-eval repeats; default 4)")
     return parser
 
 
+def _one_line(text: str) -> str:
+    return " ".join(line.strip() for line in str(text).strip().splitlines()) or "no details"
+
+
+def _os_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     handlers = {"run": _cmd_run, "demo": _cmd_demo, "audit-grader": audit_cmd.run, "sweep": sweep_cmd.run_sweep,
                 "status": sweep_cmd.run_status, "leaderboard": board_cmd.run_leaderboard, "compare": board_cmd.run_compare,
                 "best": board_cmd.run_best, "testbed": testbed_cmd.run, "lm-eval-tasks": _cmd_lm_eval_tasks,
                 "store": store_cmd.run}
     try:
+        args = build_parser().parse_args(argv)
         if args.command in ("tasks", "metrics", "backends"):
             return _cmd_list(args.command, args)
         return handlers[args.command](args)
     except CrevalError as exc:
-        print(f"creval: error: {exc}", file=sys.stderr)
-        return 2
+        print(f"creval: error: {_one_line(exc)}", file=sys.stderr)
+        return BAD_INPUT
+    except OSError as exc:  # a file that cannot be read or written: the environment, not creval
+        print(f"creval: error: {_one_line(_os_error(exc))}", file=sys.stderr)
+        return BAD_INPUT
     except KeyboardInterrupt:
         print("creval: interrupted; completed cells are stored, re-run to finish", file=sys.stderr)
-        return 130
+        return INTERRUPTED
+    except Exception as exc:
+        if os.environ.get("CREVAL_DEBUG"):
+            raise
+        print(f"creval: internal error: {type(exc).__name__}: {_one_line(exc)[:300]}; this is a bug, please report "
+              "it with the command that caused it (CREVAL_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ import argparse
 import sys
 from dataclasses import asdict
 
+from .args import nonnegative_float, positive_float, positive_int
+
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="evaluate every checkpoint of every schedule of a manifest",
@@ -13,13 +15,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("manifest", help="sweep manifest (YAML)")
     p.add_argument("--dry-run", action="store_true", help="list what would run, run nothing")
     p.add_argument("--watch", action="store_true", help="keep polling for new checkpoints (Ctrl-C stops)")
-    p.add_argument("--interval", type=float, default=60.0, help="--watch: seconds between polls (default 60)")
-    p.add_argument("--settle", type=float, default=None,
+    p.add_argument("--interval", type=positive_float, default=60.0, help="--watch: seconds between polls (default 60)")
+    p.add_argument("--settle", type=nonnegative_float, default=None,
                    help="a discovered checkpoint counts once unchanged this many seconds (default 0; 30 with --watch)")
-    p.add_argument("--max-polls", type=int, help="--watch: stop after this many polls")
+    p.add_argument("--max-polls", type=positive_int, help="--watch: stop after this many polls")
     p.add_argument("--executor", choices=("local", "ray"), default="local", help="local (default) or ray")
     p.add_argument("--address", help="ray: cluster address (default: start a local one)")
-    p.add_argument("--gpus-per-task", type=float, default=0, help="ray: GPUs per checkpoint task")
+    p.add_argument("--gpus-per-task", type=nonnegative_float, default=0, help="ray: GPUs per checkpoint task")
     p.add_argument("--json", action="store_true", help="print the summary (or the plan) as JSON")
     s = sub.add_parser("status", help="show which cells of a sweep are done, missing or failed",
                        description="The matrix of schedules x steps x tasks of a sweep manifest: done, partial "
@@ -35,9 +37,14 @@ def run_sweep(args: argparse.Namespace) -> int:
     from ..sweep import plan, sweep, watch
     from .render import to_json
 
-    manifest = load_manifest(args.manifest)
+    from ..errors import CrevalError
+
+    manifest = load_manifest(args.manifest, watching=args.watch)
     console = Console()
     settle = args.settle if args.settle is not None else (30.0 if args.watch else 0.0)
+    if not args.watch and not any(s.checkpoints(settle) for s in manifest.schedules):
+        raise CrevalError(f"{args.manifest}: no checkpoint to evaluate: the discover folders hold no complete "
+                          "checkpoint yet (--watch waits for them)")
     if args.dry_run:
         todo = [c for c in plan(manifest, settle) if c.state != "done"]
         if args.json:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .args import nonnegative_float, nonnegative_int, output_dir, positive_int
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     t = sub.add_parser("testbed", help="train tiny policies with RL under schedules (CPU)",
@@ -15,14 +17,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                          "(OUT/sweep.yaml) for `creval sweep`.")
     tr.add_argument("--schedule", required=True,
                     help="comma-separated: joint, structured-first, creative-first, structured-only, creative-only")
-    tr.add_argument("--steps", type=int, default=200, help="RL steps per schedule (default 200)")
-    tr.add_argument("--every", type=int, default=50, help="checkpoint every N steps (default 50)")
-    tr.add_argument("--warmup-steps", type=int, default=300, help="supervised warm-up steps (default 300)")
+    tr.add_argument("--steps", type=positive_int, default=200, help="RL steps per schedule (default 200)")
+    tr.add_argument("--every", type=positive_int, default=50, help="checkpoint every N steps (default 50)")
+    tr.add_argument("--warmup-steps", type=nonnegative_int, default=300, help="supervised warm-up steps (default 300)")
     tr.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
-    tr.add_argument("--kl", type=float, default=0.0, help="KL penalty to the warm-up policy (default 0)")
+    tr.add_argument("--kl", type=nonnegative_float, default=0.0, help="KL penalty to the warm-up policy (default 0)")
     tr.add_argument("--no-reset-optimizer", action="store_true", help="keep Adam's state across stages")
-    tr.add_argument("--n", type=int, default=8, help="samples per prompt in the manifest's generation config")
-    tr.add_argument("--out", required=True, type=Path, help="output folder")
+    tr.add_argument("--n", type=positive_int, default=8, help="samples per prompt in the manifest's generation config")
+    tr.add_argument("--out", required=True, type=output_dir, help="output folder")
 
 
 def run(args: argparse.Namespace) -> int:

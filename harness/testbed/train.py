@@ -62,6 +62,9 @@ def warmup_corpus(seed: int, count: int = 3000) -> list[tuple[str, str]]:
     return [_item(fams[i % 3], rng)[:2] for i in range(count)]
 
 
+CONTEXT = 1024  # positions; see _widen_context
+
+
 def build_policy(path: Path, seed: int) -> tuple[Any, Any]:
     """A fresh tokenizer and random-init GPT-2 for the seed (saved under ``path``)."""
     import torch
@@ -77,7 +80,22 @@ def build_policy(path: Path, seed: int) -> tuple[Any, Any]:
     model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_positions=64, n_embd=64, n_layer=2, n_head=2,
                                        bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id,
                                        pad_token_id=tok.eos_token_id))
+    _widen_context(model, CONTEXT, seed)
     return model, tok
+
+
+def _widen_context(model: Any, positions: int, seed: int) -> None:
+    """Position embeddings up to ``positions``: the first 64 rows as initialised above (the testbed's
+    sequences are ~20 tokens, so training is unchanged), the rest drawn from a generator of their own
+    (the global RNG, and so every later draw, is untouched). Without them ``creval run`` on the mini suite
+    (prompts + 256 new tokens) would run past the context."""
+    import torch
+
+    old = model.transformer.wpe.weight.data
+    gen = torch.Generator().manual_seed(seed)
+    extra = torch.randn(positions - old.shape[0], old.shape[1], generator=gen) * model.config.initializer_range
+    model.transformer.wpe = torch.nn.Embedding.from_pretrained(torch.cat([old, extra]), freeze=False)
+    model.config.n_positions = positions
 
 
 def _encode(tok: Any, prompt: str, answer: str) -> tuple[list[int], int]:
