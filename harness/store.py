@@ -120,8 +120,14 @@ def generations_file(path: Path) -> Path:
 
 
 def read_table(path: Path) -> pa.Table:
-    """A creval Parquet file read outside a store (``audit-grader --generations``); CrevalError if damaged."""
-    return Store._read(Path(path))[0]
+    """A creval Parquet file read outside a store (``audit-grader --generations``); CrevalError if it is
+    missing or not Parquet (no store to repair, so no repair hint)."""
+    try:
+        return pq.read_table(path).replace_schema_metadata(None)
+    except FileNotFoundError:
+        raise CrevalError(f"{path}: no such file") from None
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise CrevalError(f"{path}: not a creval generations table ({str(exc).splitlines()[0][:200]})") from None
 
 
 class Store:
