@@ -121,7 +121,11 @@ def generations_file(path: Path) -> Path:
 
 def read_table(path: Path) -> pa.Table:
     """A creval Parquet file read outside a store (``audit-grader --generations``); CrevalError if it is
-    missing or not Parquet (no store to repair, so no repair hint)."""
+    missing or not Parquet. A file inside a stored cell is read as the store reads it (its provenance
+    checked too, and the error names the cell and how to repair it)."""
+    path = Path(path)
+    if path.parent.parent.name == "cells":
+        return Store._read(path)[0]
     try:
         return pq.read_table(path).replace_schema_metadata(None)
     except FileNotFoundError:
