@@ -3,13 +3,14 @@ entropy falling while structured accuracy rises and the entropy-law fit, collaps
 structured pressure reaching the creative task, the order of stages, backward transfer, the Pareto front."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 STRUCTURED = (("toy_math", "math"), ("toy_code", "code"))
 
 
 def _f(v: float | None) -> str:
-    return "n/a" if v is None or v != v else f"{v:.2f}"
+    return "n/a" if v is None or math.isnan(v) else f"{v:.2f}"
 
 
 def findings(board: dict[str, Any]) -> list[str]:

@@ -44,7 +44,7 @@ def test_toy_tasks_grade_reference_answers_and_run_code_in_the_sandbox():
 
 # the smallest configuration measured to reach the regime (docs/testbed.md): a shorter warm-up
 # (400, 700, 1,000 steps, also with a decaying learning rate) left math pass@1 at 0.4-0.8 and RL then lowered it
-COLLAPSE_WARMUP, COLLAPSE_STEPS = 1500, 150
+COLLAPSE_WARMUP, COLLAPSE_STEPS = 1500, 300
 
 
 def _evaluate(model, tok, family):
@@ -74,7 +74,7 @@ def test_structured_rl_collapses_entropy_while_accuracy_rises_along_the_law(tmp_
     from creval.leaderboards.analysis import fit_entropy_law
     from transformers import AutoModelForCausalLM
 
-    cfg = TrainConfig(steps=COLLAPSE_STEPS, every=COLLAPSE_STEPS // 6, warmup_steps=COLLAPSE_WARMUP, seed=0)
+    cfg = TrainConfig(steps=COLLAPSE_STEPS, every=50, warmup_steps=COLLAPSE_WARMUP, prompts_per_step=8, seed=0)
     model, tok, _ = warm_policy(0, cfg.warmup_steps, cfg.warmup_lr, None)
     saved = train([("math", ("math",), 1.0)], tmp_path, cfg, warm=(model, tok))
     points = [_evaluate(AutoModelForCausalLM.from_pretrained(path), tok, "math") for _, _, path in saved]

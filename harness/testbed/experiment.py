@@ -22,7 +22,6 @@ def run_experiment(schedules: Sequence[str], seeds: Sequence[int], out: Path, cf
                    cache: Path | None = None) -> Path:
     """Train every schedule for every seed under ``out``; returns the sweep manifest written there.
     ``cache``: where warm-ups are kept (default: the creval cache's ``testbed/``)."""
-    import torch
     from creval.backends.hf import quiet_transformers
     from creval.checkpoints import cache_dir
     from tqdm import tqdm
@@ -33,7 +32,6 @@ def run_experiment(schedules: Sequence[str], seeds: Sequence[int], out: Path, cf
         from creval.errors import CrevalError
 
         raise CrevalError(f"unknown schedule(s) {unknown}; known: {', '.join(SCHEDULES)}")
-    torch.set_num_threads(1)  # see train(): threads only spin on a model this small
     entries = []
     for seed in seeds:
         seed_cfg = dataclasses.replace(cfg, seed=seed, log=[])

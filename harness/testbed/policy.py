@@ -62,6 +62,9 @@ def warmup(model: Any, tok: Any, seed: int, steps: int, lr: float, on_step: Call
     """Supervised warm-up: cross-entropy on the answer tokens of the seed's corpus (dropout on)."""
     import torch
 
+    # one thread: a model this small gains nothing from two, and on a busy machine their spin-waits made
+    # a step 16x slower (1.6 s vs 0.1 s measured with other jobs running)
+    torch.set_num_threads(1)
     corpus = [encode(tok, p, a) for p, a in warmup_corpus(seed)]  # tokenized once: a fifth of a step's cost
     rng = random.Random(f"warmup-order-{seed}")
     opt = torch.optim.AdamW(model.parameters(), lr=lr)

@@ -40,7 +40,7 @@ class TrainConfig:
     steps: int = 300
     every: int = 50
     warmup_steps: int = 1500
-    prompts_per_step: int = 8
+    prompts_per_step: int = 16
     group: int = 8
     lr: float = 1e-3
     clip: float = 1.0
@@ -105,7 +105,7 @@ def train(schedule: str | list, out: Path, cfg: TrainConfig, *, warm: tuple[Any,
     import torch
 
     torch.use_deterministic_algorithms(True)
-    torch.set_num_threads(1)  # a 2-layer width-64 model gains nothing from threads; on a busy machine they spin
+    torch.set_num_threads(1)  # as in the warm-up: threads only spin on a model this small
     stages = SCHEDULES[schedule] if isinstance(schedule, str) else schedule
     if warm is None:
         model, tok, _ = warm_policy(cfg.seed, cfg.warmup_steps, cfg.warmup_lr, None)
