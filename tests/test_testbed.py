@@ -70,7 +70,8 @@ def _evaluate(model, tok, family):
 
 def test_structured_rl_collapses_entropy_while_accuracy_rises_along_the_law(tmp_path):
     """The regime the harness exists to measure, on the smallest configuration found to reach it
-    (docs/testbed.md): math token entropy falls by half while pass@1 rises, R = -a exp(H) + b fits."""
+    (docs/testbed.md): math token entropy falls by half while pass@1 rises, R = -a exp(H) + b fits.
+    Seed 0 (deterministic). Over 5 seeds structured-only halved math entropy in all; R² reached 0.8 in 2."""
     from creval.leaderboards.analysis import fit_entropy_law
     from transformers import AutoModelForCausalLM
 
