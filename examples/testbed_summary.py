@@ -2,9 +2,9 @@
 token entropy, pass@1 and distinct-1 at each checkpoint, with the spread over seeds.
 
     creval testbed train --schedule joint,structured-first,creative-first,structured-only,creative-only \\
-        --seeds 0,1,2 --steps 150 --every 50 --out run
+        --seeds 0,1,2,3,4 --out run
     creval sweep run/sweep.yaml
-    creval leaderboard build --results run/results --manifest run/sweep.yaml --out site --entropy-threshold 1.0
+    creval leaderboard build --results run/results --manifest run/sweep.yaml --out site
     python examples/testbed_summary.py site/leaderboard.json
 """
 import json

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 COLUMNS = (
     ("entropy\nmath", "toy_math", "token_entropy"),
+    ("entropy\ncode", "toy_code", "token_entropy"),
     ("entropy\ncreative", "toy_creative", "token_entropy"),
     ("pass@1\nmath", "toy_math", "pass@1"),
     ("pass@1\ncode", "toy_code", "pass@1"),
@@ -28,14 +28,3 @@ def trajectory_table(board: dict[str, Any]) -> Table:
                 cells.append("n/a" if v is None or v != v else f"{v:.3f}")
             table.add_row(s, str(step), *cells)
     return table
-
-
-def print_summary(board: dict[str, Any], console: Console) -> None:
-    for s, a in board["analysis"].items():
-        creative = a["tasks"].get("toy_creative", {})
-        math = a["tasks"].get("toy_math", {})
-        retention = creative.get("creativity_retention")
-        console.print(f"  {s}: creative entropy {creative.get('entropy_final', float('nan')):.3f} at the end"
-                      f" (min {creative.get('entropy_min', float('nan')):.3f}), math entropy "
-                      f"{math.get('entropy_final', float('nan')):.3f}"
-                      + (f", creativity retention {retention:.2f}" if retention is not None else ""), highlight=False)

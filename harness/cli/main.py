@@ -126,7 +126,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from ..demo import demo
-    from .demo_view import print_summary, trajectory_table
+    from ..demo_findings import findings
+    from .demo_view import trajectory_table
 
     console = Console()
     console.print(f"[bold]creval demo[/]: tiny policies trained with RL under three schedules, evaluated along "
@@ -134,7 +135,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     result = demo(Path(args.out), quick=args.quick, progress=sys.stderr.isatty(),
                   on_progress=lambda line: console.print(f"  {line}", highlight=False))
     console.print(trajectory_table(result.board))
-    print_summary(result.board, console)
+    console.print("[bold]found[/] (from the leaderboard above):")
+    for line in findings(result.board):
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
     console.print(f"leaderboard: {result.site / 'index.html'} (also leaderboard.md, .json, .csv, PNGs)", soft_wrap=True)
     console.print(f"re-run: `creval sweep {result.manifest}` / `creval status {result.manifest}`; "
                   "`creval run --model <checkpoint>` evaluates your own", soft_wrap=True)
@@ -167,10 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print JSON")
     d = sub.add_parser("demo", help="train tiny policies with RL, sweep their checkpoints, build the leaderboard",
                        description="The testbed end to end, offline, on a CPU: tiny GPT-2 policies trained with RL "
-                       "under joint, structured-first and creative-first schedules, every checkpoint evaluated, "
+                       "under structured-only, structured-first and creative-first schedules, every checkpoint evaluated, "
                        "the leaderboard site built. A few minutes on 2 cores; --quick for tests.")
     d.add_argument("--out", type=output_dir, default="creval-demo", help="working directory (default ./creval-demo)")
-    d.add_argument("--quick", action="store_true", help="a few RL steps only (under a minute)")
+    d.add_argument("--quick", action="store_true", help="a smoke run: a short warm-up and 20 RL steps (about 45 s of CPU; "
+                   "too short to show entropy collapse)")
     audit_cmd.add_parser(sub)
     sweep_cmd.add_parsers(sub)
     board_cmd.add_parsers(sub)

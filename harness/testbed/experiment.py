@@ -1,6 +1,8 @@
 """Several schedules and seeds in one process (process start costs seconds): per seed one warm-up,
-shared by that seed's schedules (a controlled comparison), then each schedule's RL run, and one sweep
-manifest naming every run's checkpoints with their stages, ready for ``creval sweep``."""
+shared by that seed's schedules (a controlled comparison) and cached on disk for later runs, then each
+schedule's RL run, and one sweep manifest naming every run's checkpoints with their stages, ready for
+``creval sweep``. With ``progress``, a bar per warm-up and per RL run shows the loss, or the reward and
+the policy's token entropy, at every step: a long run never looks stuck."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,16 +10,21 @@ import json
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .train import SCHEDULES, TrainConfig, build_policy, stage_spec, train, warmup
+from .policy import warm_policy
+from .train import SCHEDULES, TrainConfig, stage_spec, train
 
 TASKS = ["toy_math", "toy_code", "toy_creative"]
 METRICS = ["pass_at_k", "distinct_n", "self_bleu", "equivalence", "token_entropy"]
 
 
 def run_experiment(schedules: Sequence[str], seeds: Sequence[int], out: Path, cfg: TrainConfig, *,
-                   n: int = 8, on_progress: Callable[[str], None] | None = None) -> Path:
-    """Train every schedule for every seed under ``out``; returns the sweep manifest written there."""
+                   n: int = 8, on_progress: Callable[[str], None] | None = None, progress: bool = False,
+                   cache: Path | None = None) -> Path:
+    """Train every schedule for every seed under ``out``; returns the sweep manifest written there.
+    ``cache``: where warm-ups are kept (default: the creval cache's ``testbed/``)."""
     from creval.backends.hf import quiet_transformers
+    from creval.checkpoints import cache_dir
+    from tqdm import tqdm
 
     quiet_transformers()
     unknown = [s for s in schedules if s not in SCHEDULES]
@@ -28,16 +35,27 @@ def run_experiment(schedules: Sequence[str], seeds: Sequence[int], out: Path, cf
     entries = []
     for seed in seeds:
         seed_cfg = dataclasses.replace(cfg, seed=seed, log=[])
-        model, tok = build_policy(out / f"seed{seed}" / "tokenizer", seed)
+        with tqdm(total=cfg.warmup_steps, desc=f"seed {seed} warm-up", disable=not progress, leave=False) as bar:
+            def warm_step(loss: float) -> None:
+                bar.update()
+                bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+
+            model, tok, cached = warm_policy(seed, cfg.warmup_steps, cfg.warmup_lr, cache or cache_dir() / "testbed",
+                                             on_step=warm_step)
         if on_progress:
-            on_progress(f"seed {seed}: supervised warm-up ({cfg.warmup_steps} steps)")
-        warmup(model, tok, seed_cfg)
+            on_progress(f"seed {seed}: supervised warm-up ({cfg.warmup_steps} steps)"
+                        + (", from the cache" if cached else ", cached for later runs"))
         for schedule in schedules:
             if on_progress:
                 on_progress(f"seed {seed}: {schedule}, {cfg.steps} RL steps")
             run_cfg = dataclasses.replace(seed_cfg, log=[])
             folder = out / f"seed{seed}" / schedule
-            train(schedule, folder, run_cfg, warm=(model, tok))
+            with tqdm(total=cfg.steps, desc=f"seed {seed} {schedule}", disable=not progress, leave=False) as bar:
+                def rl_progress(step: int, stats: dict) -> None:
+                    bar.update()
+                    bar.set_postfix({k: f"{v:.2f}" for k, v in stats.items()}, refresh=False)
+
+                train(schedule, folder, run_cfg, warm=(model, tok), on_step=rl_progress)
             (folder / "train_log.json").write_text(json.dumps(run_cfg.log))
             name = schedule if len(seeds) == 1 else f"{schedule}-s{seed}"
             entries.append((name, folder, stage_spec(schedule, cfg.steps)))
