@@ -159,3 +159,20 @@ def test_the_policy_context_fits_the_mini_suite(tmp_path):
     longest = max(len(tok(p.text)["input_ids"]) for t in ("mini_math", "mini_code", "mini_writing")
                   for p in load_task(t).prompt_set)
     assert longest + 256 <= 1024
+
+
+def test_the_demo_table_fits_80_columns_with_whole_schedule_names():
+    import io
+
+    from rich.console import Console
+
+    from creval.cli.demo_view import COLUMNS, trajectory_table
+
+    schedules = ["structured-only", "structured-first", "creative-first"]
+    rows = [{"schedule": s, "step": step, "task": task, "statistic": stat, "mean": 0.123456}
+            for s in schedules for step in (0, 300) for _, task, stat in COLUMNS]
+    out = io.StringIO()
+    Console(file=out, width=80).print(trajectory_table({"schedules": schedules, "rows": rows}))
+    lines = out.getvalue().splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    assert all(any(s in line for line in lines) for s in schedules) and "…" not in out.getvalue()
