@@ -16,7 +16,7 @@ from .hashing import stable_hash
 from .metric import CellInfo, Metric
 from .signature import SIGNATURE_FORMAT
 from .records import CellResult, Generation, GenerationConfig, Grade, Prompt, PromptStatistic, Summary
-from .stats import mean_interval, statistic_info
+from .stats import CELL, mean_interval, statistic_info
 from .store import Store
 from .task import Task
 
@@ -24,7 +24,6 @@ Tick = Callable[[int], None]
 
 
 _CHUNK = 64
-CELL = ""  # the prompt id of statistics computed across all prompts of a cell
 
 
 def _grade_one(task: Task, prompt: Prompt, generation: Generation) -> Grade:

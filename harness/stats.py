@@ -38,6 +38,8 @@ MIN_PROMPTS = 10
 _EXACT_MAX = 16
 _RANDOM_FLIPS = 10_000
 _NORMAL_MIN = 40
+CELL = ""  # the prompt id under which a statistic computed once per cell is stored
+CELL_LEVEL = "one value per cell: nothing to resample"
 
 
 @dataclass(frozen=True)
@@ -153,16 +155,21 @@ class Paired:
 
 def paired(baseline: Mapping[str, float], candidate: Mapping[str, float], *, min_prompts: int = MIN_PROMPTS,
            level: float = LEVEL, seed: int = 0) -> Paired:
-    """Paired comparison of two per-prompt value maps (prompt id -> value)."""
+    """Paired comparison of two per-prompt value maps (prompt id -> value). A statistic computed once
+    per cell (stored under the empty prompt id) is a value, not a sample: its difference is reported,
+    never tested."""
+    nan = float("nan")
+    if set(baseline) == {CELL} or set(candidate) == {CELL}:
+        x, y = baseline.get(CELL, nan), candidate.get(CELL, nan)
+        return Paired(x, y, y - x, nan, nan, 1.0, 1.0, 0, 0, 0, False, CELL_LEVEL)
     both = sorted(p for p in set(baseline) & set(candidate)
                   if math.isfinite(baseline[p]) and math.isfinite(candidate[p]))
     a = np.array([baseline[p] for p in both], dtype=np.float64)
     b = np.array([candidate[p] for p in both], dtype=np.float64)
     only_a = sum(1 for p, v in baseline.items() if math.isfinite(v) and p not in both)
     only_b = sum(1 for p, v in candidate.items() if math.isfinite(v) and p not in both)
-    nan = float("nan")
     if not both:
-        return Paired(nan, nan, nan, nan, nan, 1.0, 1.0, 0, only_a, only_b, False, "no prompt in common")
+        return Paired(nan, nan, nan, nan, nan, 1.0, 1.0, 0, only_a, only_b, False, "no prompt has a value on both sides")
     d = b - a
     diff = float(d.mean())
     common = dict(baseline=float(a.mean()), candidate=float(b.mean()), difference=diff, prompts=len(both),

@@ -155,11 +155,7 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
 
 def _compared(a: dict[str, float], b: dict[str, float]) -> dict[str, Any]:
     """A final-checkpoint comparison: the paired difference, its interval and whether the sign-flip test
-    separates it from zero (two-sided 5%, unadjusted); one value per cell is never "separated"."""
-    if set(a) == {""} or set(b) == {""}:
-        diff = b.get("", math.nan) - a.get("", math.nan)
-        return {"difference": diff, "ci_low": math.nan, "ci_high": math.nan, "prompts": 0, "testable": False,
-                "note": "one value per cell: nothing to resample", "separated": False}
+    separates it from zero (two-sided 5%, unadjusted); what cannot be tested is never "separated"."""
     r = paired(a, b)
     return {"difference": r.difference, "ci_low": r.low, "ci_high": r.high, "prompts": r.prompts,
             "testable": r.testable, "note": r.reason, "p": min(1.0, 2 * min(r.p_lower, r.p_higher)),

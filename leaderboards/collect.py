@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from creval.errors import CrevalError
-from creval.stats import mean_interval, statistic_info
+from creval.stats import CELL, mean_interval, statistic_info
 from creval.store import Store
 
 
@@ -25,8 +25,8 @@ class CellScores:
 
     def summary(self, statistic: str) -> tuple[float, float, float, int]:
         per_prompt = self.values.get(statistic, {})
-        if set(per_prompt) == {""}:  # a statistic across prompts: one value, no interval
-            return per_prompt[""], float("nan"), float("nan"), 1
+        if set(per_prompt) == {CELL}:  # a statistic across prompts: one value, no interval
+            return per_prompt[CELL], float("nan"), float("nan"), 1
         return mean_interval(list(per_prompt.values()), bounds=statistic_info(statistic).bounds).as_tuple()
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from creval.errors import CrevalError
 from creval.signature import comparable
-from creval.stats import MIN_PROMPTS, holm, paired, statistic_info
+from creval.stats import CELL_LEVEL, MIN_PROMPTS, holm, paired, statistic_info
 from creval.store import Store
 
 from .collect import CellScores, read_cell
@@ -92,12 +92,7 @@ def _prompt_ids(cell: CellScores) -> set[str]:
 
 def _row(task: str, stat: str, a: CellScores, b: CellScores, gate: float | None, min_prompts: int) -> Difference:
     better = statistic_info(stat).better
-    va, vb = a.values[stat], b.values[stat]
-    if set(va) == {""} or set(vb) == {""}:  # one value for the whole cell
-        x, y = va.get("", math.nan), vb.get("", math.nan)
-        return Difference(task, stat, better, x, y, y - x, math.nan, math.nan, 0, testable=False,
-                          note="one value per cell: nothing to resample", gate=gate)
-    r = paired(va, vb, min_prompts=min_prompts)
+    r = paired(a.values[stat], b.values[stat], min_prompts=min_prompts)
     direction = {"higher": 1, "lower": -1, "neither": 0}[better]
     return Difference(task, stat, better, r.baseline, r.candidate, r.difference, r.low, r.high, r.prompts,
                       r.only_baseline, r.only_candidate, r.p_worse(direction) if r.testable else None,
@@ -138,7 +133,7 @@ def _decide(rows: list[Difference], *, correction: bool, gate_cell_level: bool, 
         out[i] = replace(d, p_adjusted=p, crossed=bool(d.worse_by > d.gate and p < alpha))
     if gate_cell_level:
         for i, d in enumerate(out):
-            if d.gate is not None and d.note.startswith("one value per cell"):
+            if d.gate is not None and d.note == CELL_LEVEL:
                 out[i] = replace(d, crossed=bool(d.worse_by > d.gate))
     return out
 
