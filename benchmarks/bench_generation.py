@@ -121,12 +121,13 @@ def main() -> None:
 
 
 def bench_vllm(args: argparse.Namespace) -> None:
+    from vllm import SamplingParams
+
     import creval
     from creval.backends import sample_seed
     from creval.backends.vllm import VLLMBackend
     from creval.records import GenerationConfig
     from creval.tasks.mini_writing import MiniWriting
-    from vllm import SamplingParams
 
     tmp = Path(tempfile.mkdtemp(prefix="creval-bench-"))
     ckpt = build(tmp, args.layers, args.width)

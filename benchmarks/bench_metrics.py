@@ -19,8 +19,8 @@ import importlib.util
 import json
 import random
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 

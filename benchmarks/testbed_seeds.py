@@ -28,6 +28,7 @@ FAMILIES = ("math", "code", "creative")
 def evaluate(model, tok) -> dict[str, tuple[float, float]]:
     """family -> (score, entropy) on the toy evaluation sets."""
     import torch
+
     from creval.testbed.policy import pad, sample, token_logprobs
     from creval.testbed.toy import code_reward, eval_items, math_reward
 
@@ -53,11 +54,12 @@ def evaluate(model, tok) -> dict[str, tuple[float, float]]:
 
 
 def train(seeds: list[int], out: Path, work: Path) -> None:
+    from transformers import AutoModelForCausalLM
+
     from creval.checkpoints import cache_dir
     from creval.testbed.policy import warm_policy
     from creval.testbed.train import TrainConfig
     from creval.testbed.train import train as run
-    from transformers import AutoModelForCausalLM
 
     for seed in seeds:
         cfg = TrainConfig(seed=seed)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.2.0"
-__all__ = ["run", "GenerationConfig", "CrevalError", "__version__"]
+__all__ = ["CrevalError", "GenerationConfig", "__version__", "run"]
 
 
 def __getattr__(name: str) -> Any:

@@ -8,9 +8,10 @@ Re-running finds the checkpoints and the cells already there and only rebuilds t
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .manifest import load_manifest
 from .sweep import sweep

@@ -7,7 +7,8 @@ one would (tested against vLLM), so cells stay content-addressed by the new chec
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 class EngineCache:

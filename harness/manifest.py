@@ -150,7 +150,7 @@ def load_manifest(path: str | Path, *, watching: bool = False) -> Manifest:
     gen = spec.generation.model_dump(exclude_none=True) if spec.generation else {}
     config = GenerationConfig(**{**gen, "stop": tuple(gen.get("stop") or ())})
     results = _folder(base, spec.results or "results")
-    if results.exists() and not results.is_dir() or any(p.is_file() for p in results.parents):
+    if (results.exists() and not results.is_dir()) or any(p.is_file() for p in results.parents):
         raise CrevalError(f"{path}: results: {results} is not a folder")
     schedules = [_schedule(path, base, name, value, watching) for name, value in spec.schedules.items()]
     return Manifest(path, list(spec.tasks), spec.metrics, config, spec.backend or "hf", dict(spec.backend_options or {}),

@@ -9,10 +9,11 @@ equal but for ``n`` where both are ``est:n-free``).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Mapping, Sequence
+from typing import ClassVar
 
-from .records import Family, GenerationConfig, Generation, Grade, Prompt
+from .records import Family, Generation, GenerationConfig, Grade, Prompt
 from .signature import backend_fields, config_fields, render
 from .specs import build
 

@@ -8,16 +8,17 @@ from __future__ import annotations
 import platform
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from filelock import Timeout
 from tqdm import tqdm
 
 from . import registry
-from .errors import CrevalError
 from .engines import EngineCache
+from .errors import CrevalError
 from .frames import generations_to_table
 from .metric import Metric, parse_metric_spec
 from .records import CellResult, GenerationConfig, RunResult
@@ -85,7 +86,7 @@ def run(
     out: str = "results",
     force: bool = False,
     progress: bool = False,
-    engines: "EngineCache | None" = None,
+    engines: EngineCache | None = None,
     wait: bool = True,
 ) -> RunResult:
     """Evaluate checkpoint ``model`` on ``tasks`` (default: the bundled mini suite) and store the cells.

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from typing import Callable, Sequence
-
+from collections.abc import Callable, Sequence
 
 from .errors import CrevalError
 from .frames import grades_to_table, scores_to_table, table_to_generations, table_to_grades
 from .hashing import stable_hash
 from .metric import CellInfo, Metric
-from .signature import SIGNATURE_FORMAT
 from .records import CellResult, Generation, GenerationConfig, Grade, Prompt, PromptStatistic, Summary
+from .signature import SIGNATURE_FORMAT
 from .stats import CELL, mean_interval, statistic_info
 from .store import Store
 from .task import Task

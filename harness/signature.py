@@ -9,7 +9,7 @@ k <= n), so two such values compare across n.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .hashing import stable_hash
 from .records import GenerationConfig, canonical_number

@@ -33,9 +33,10 @@ import signal
 import socket
 import time
 import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -140,7 +141,7 @@ class Store:
         self._layout_checked = False
 
     @classmethod
-    def locate(cls, path: Path) -> tuple["Store", list[str]]:
+    def locate(cls, path: Path) -> tuple[Store, list[str]]:
         """A results directory (all its cells) or one cell directory of one."""
         path = Path(path)
         if (path / _GENERATIONS).is_file():

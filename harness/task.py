@@ -6,8 +6,9 @@ meaning; the hashes are computed from content, so an unnoticed edit still shows.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
-from typing import ClassVar, Sequence
+from typing import ClassVar
 
 from .hashing import stable_hash
 from .records import Family, Generation, Grade, Prompt

@@ -22,9 +22,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from creval.errors import CrevalError
 from creval.stats import MIN_PROMPTS, holm, mean_interval, paired, statistic_info

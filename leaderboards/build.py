@@ -24,12 +24,19 @@ from typing import Any
 from creval.errors import CrevalError
 from creval.jsonsafe import finite
 from creval.manifest import load_manifest
+from creval.stats import paired, statistic_info
 from creval.sweep import placed as placed_cells
 
-from creval.stats import paired, statistic_info
-
-from .analysis import (area_under, backward_transfer, check_comparable, collapse_step, fit_entropy_law, pareto_front,
-                       stage_ends, structured_correctness)
+from .analysis import (
+    area_under,
+    backward_transfer,
+    check_comparable,
+    collapse_step,
+    fit_entropy_law,
+    pareto_front,
+    stage_ends,
+    structured_correctness,
+)
 from .collect import CellScores, read_results
 
 STRUCTURED = ("math", "code")

@@ -12,8 +12,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from creval.jsonsafe import finite
 from creval.frames import table_to_generations, table_to_grades
+from creval.jsonsafe import finite
 from creval.store import Store
 
 MAX_PROMPTS = 12  # per task in the sample viewer, to keep the page small

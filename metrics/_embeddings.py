@@ -7,8 +7,9 @@ path is passed to ``sentence_transformers.SentenceTransformer`` (a hub id when o
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

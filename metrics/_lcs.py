@@ -2,7 +2,7 @@
 one big-integer step per token of the second sequence instead of a row of the O(m*n) table."""
 from __future__ import annotations
 
-from typing import Hashable, Sequence
+from collections.abc import Hashable, Sequence
 
 
 def match_masks(a: Sequence[Hashable]) -> dict[Hashable, int]:

@@ -2,7 +2,7 @@
 ``diversity`` package's n-gram code splits them)."""
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 
 def words(text: str, lowercase: bool = False) -> list[str]:

@@ -15,10 +15,10 @@ prompts (HumanEval) it is the prompt followed by the completion, which is the pr
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
-from creval.records import GenerationConfig, Generation, Grade, Prompt
+from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 from .distinct_n import distinct_counts
 from .scope import TextMetric

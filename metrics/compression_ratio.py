@@ -19,11 +19,11 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from creval.errors import CrevalError
-from creval.records import GenerationConfig, Generation, Grade, Prompt
+from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 from .scope import TextMetric
 

@@ -14,10 +14,10 @@ sample boundaries. No N-gram (or no word) at all gives NaN.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
-from creval.records import GenerationConfig, Generation, Grade, Prompt
+from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 from ._ngrams import ngrams, words
 from .scope import TextMetric

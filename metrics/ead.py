@@ -10,11 +10,11 @@ code. Pooled over a prompt's samples, lower-cased whitespace words; no N-gram gi
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from creval.errors import CrevalError
-from creval.records import GenerationConfig, Generation, Grade, Prompt
+from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 from .distinct_n import distinct_counts
 from .scope import TextMetric

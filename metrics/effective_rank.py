@@ -11,13 +11,13 @@ to speak of: its effective rank is NaN (LAPACK would raise instead).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from creval.metric import CellInfo, Metric
-from creval.records import GenerationConfig, Generation, Grade, Prompt
+from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 
 def effective_rank(matrix: np.ndarray) -> float:

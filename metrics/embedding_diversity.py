@@ -12,13 +12,13 @@ sentence-transformers name). Fewer than two samples gives NaN for the pairwise m
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from creval.metric import CellInfo
-from creval.records import GenerationConfig, Generation, Grade, Prompt
+from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 from . import _embeddings
 from .scope import TextMetric

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from creval.metric import CellInfo
-from creval.records import Family, GenerationConfig, Generation, Grade, Prompt
+from creval.records import Family, Generation, GenerationConfig, Grade, Prompt
 
 from . import _embeddings
 from .scope import TextMetric

@@ -11,11 +11,11 @@ integer arithmetic. Samples whose grade is None are left out of n; too few gives
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
 
-from creval.records import GenerationConfig, Generation, Grade, Prompt
+from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 from ._kmetric import KMetric
 

@@ -9,10 +9,10 @@ at all: 0. Math tasks only (code has no comparable answer). Fewer than k samples
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
-from creval.records import GenerationConfig, Generation, Grade, Prompt
+from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 from ._kmetric import KMetric
 

@@ -5,10 +5,10 @@ Samples whose grade is None are skipped; fewer than k graded samples gives NaN.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
-from creval.records import GenerationConfig, Generation, Grade, Prompt
+from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 from ._kmetric import KMetric
 

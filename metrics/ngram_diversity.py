@@ -7,10 +7,10 @@ tokens); creval does the same for identical values. The package rounds to 3 deci
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
-from creval.records import GenerationConfig, Generation, Grade, Prompt
+from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 from .scope import TextMetric
 

@@ -8,10 +8,10 @@ k reports NaN for that k rather than a silently lower estimate.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
-from creval.records import GenerationConfig, Generation, Grade, Prompt
+from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 from ._kmetric import KMetric, default_ks
 

@@ -14,12 +14,13 @@ either the metric reports "unavailable" and the run goes on. Tagging is batched 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 from creval.metric import CellInfo
-from creval.records import GenerationConfig, Generation, Grade, Prompt
+from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 from .compression_ratio import compression_ratio
 from .distinct_n import distinct_counts

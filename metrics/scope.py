@@ -7,8 +7,8 @@
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from creval.errors import CrevalError
 from creval.metric import CellInfo, Metric

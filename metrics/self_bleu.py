@@ -10,11 +10,11 @@ than two samples gives NaN.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from creval.errors import CrevalError
-from creval.records import GenerationConfig, Generation, Grade, Prompt
+from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 from ._bleu import self_bleu_nltk, self_bleu_sacrebleu
 from .scope import TextMetric

@@ -17,11 +17,11 @@ no tokens are left out; none at all gives NaN.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from creval.metric import CellInfo, Metric
-from creval.records import GenerationConfig, Generation, Grade, Prompt
+from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 _SERIES = {"sampled": ("token_entropy", "token_entropy_lo", "token_entropy_hi"),
            "model": ("token_entropy_model", "token_entropy_model_lo", "token_entropy_model_hi")}

@@ -14,8 +14,8 @@ verdict at all: ``correct`` is None and the sample is left out of pass@k, and co
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from creval.records import Generation, Grade, Prompt
 from creval.sandbox import ExecResult, Job, isolation_level, run_many

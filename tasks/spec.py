@@ -37,6 +37,7 @@ from .answers import MATH_GRADER, answers_match, extract_answer, extract_text_an
 from .code_base import CodeTask, extract_code
 from .loading import load_rows
 
+
 class TaskSpecFile(Strict):
     """The fields of a task file, each of exactly its type."""
 

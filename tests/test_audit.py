@@ -1,11 +1,11 @@
 """audit-grader: the same generations through creval's grader and the usual alternatives."""
 import json
 
+from conftest import SHARED
+
 from creval.audit import ALTERNATIVES, audit, read_generations
 from creval.cli.main import main
 from creval.runner import load_task
-
-from conftest import SHARED
 
 SPEC = f"gsm8k:data={SHARED / 'gsm8k' / 'test.jsonl'}:limit=3"
 

@@ -4,11 +4,11 @@ import ast
 import json
 import warnings
 
+from conftest import SHARED
+
 from creval.records import Generation
 from creval.runner import load_task
 from creval.tasks.mini_code import MiniCode
-
-from conftest import SHARED
 
 MBPP_FILE = SHARED / "mbpp" / "sanitized-mbpp.json"
 # The hub's sanitized test split is task ids 11-510 of the repository file. mbpp-123's reference

@@ -4,10 +4,10 @@ import math
 
 import pytest
 
-from creval.records import Grade, Prompt
 from creval.metrics.g_pass_at_k import GPassAtK, g_pass_at_k, mg_pass_at_k
 from creval.metrics.maj_at_k import MajAtK, majority_correct
 from creval.metrics.mean_at_k import MeanAtK
+from creval.records import Grade, Prompt
 
 P = Prompt("p", "q")
 

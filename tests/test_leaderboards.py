@@ -6,16 +6,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED, sharpened_sweep
 
 import creval
 from creval.cli.main import main
 from creval.errors import CrevalError
-from creval.leaderboards.analysis import (Stage, area_under, backward_transfer, check_comparable, collapse_step,
-                                          fit_entropy_law, pareto_front, stage_ends, structured_correctness)
+from creval.leaderboards.analysis import (
+    Stage,
+    area_under,
+    backward_transfer,
+    check_comparable,
+    collapse_step,
+    fit_entropy_law,
+    pareto_front,
+    stage_ends,
+    structured_correctness,
+)
 from creval.records import GenerationConfig
 from creval.runner import load_task
-
-from conftest import SHARED, sharpened_sweep
 
 
 def test_entropy_law_fit_recovers_a_and_b():

@@ -4,9 +4,10 @@ import json
 import math
 
 import pytest
+from conftest import SHARED
+from reference_diversity import load
 
 from creval.errors import CrevalError
-from creval.records import Generation, Grade, Prompt
 from creval.metrics.compression_ratio import CompressionRatio, compression_ratio
 from creval.metrics.distinct_n import DistinctN
 from creval.metrics.ead import EAD, ead
@@ -14,9 +15,7 @@ from creval.metrics.homogenization import Homogenization, homogenization, unicod
 from creval.metrics.ngram_diversity import ngram_diversity
 from creval.metrics.self_bleu import SelfBLEU
 from creval.metrics.self_repetition import self_repetition
-
-from conftest import SHARED
-from reference_diversity import load
+from creval.records import Generation, Grade, Prompt
 
 P = Prompt("p", "q")
 

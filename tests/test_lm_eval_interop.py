@@ -10,12 +10,12 @@ if os.environ.get("CI") == "true":
 else:
     pytest.importorskip("lm_eval")
 
+from conftest import SHARED
+
 import creval
 from creval.errors import CrevalError
 from creval.records import Generation, GenerationConfig
 from creval.runner import load_task
-
-from conftest import SHARED
 
 YAML = """task: creval_gsm8k_local
 dataset_path: json

@@ -1,6 +1,7 @@
 from collections import Counter
 
 import pytest
+from math_grading_corpus import CASES
 
 from creval.records import Generation, Prompt
 from creval.tasks.aime import AIME
@@ -8,8 +9,6 @@ from creval.tasks.answers import answers_match, extract_answer, last_boxed, tidy
 from creval.tasks.gsm8k import GSM8K
 from creval.tasks.math500 import Math500
 from creval.tasks.mini_math import MiniMath
-
-from math_grading_corpus import CASES
 
 
 def gen(text):

@@ -1,14 +1,13 @@
 """The OpenAI-compatible backend: parsing, top-K entropy with bounds, retries, errors, the API key,
 and a crash mid-run leaving no partial cell."""
 import pytest
+from openai_server import EXACT_ENTROPY, Script, serve
 
 import creval
 from creval.backends.openai import OpenAIBackend
 from creval.errors import CrevalError
 from creval.records import GenerationConfig, Prompt
 from creval.store import Store
-
-from openai_server import EXACT_ENTROPY, Script, serve
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from math import comb
 import pytest
 
 from creval.errors import CrevalError
-from creval.records import GenerationConfig, Grade, Prompt
 from creval.metrics.pass_at_k import PassAtK, default_ks, pass_at_k
+from creval.records import GenerationConfig, Grade, Prompt
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 10, 16, 50])

@@ -1,7 +1,6 @@
 """The replay backend: creval's own JSONL and Parquet, verl rollout dumps and TRL completion tables."""
 import json
 
-import pyarrow.parquet as pq
 import pytest
 
 import creval

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from creval.metric import CellInfo
-from creval.records import Generation, GenerationConfig, Grade, Prompt
 from creval.metrics import _embeddings
 from creval.metrics.effective_rank import effective_rank
 from creval.metrics.embedding_diversity import EmbeddingDiversity, mean_pairwise_cosine, vendi_score
 from creval.metrics.equivalence import Equivalence, novelty_utility, partition, semantic_entropy
+from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 P = Prompt("p", "q")
 needs_embeddings = pytest.mark.skipif(_embeddings.missing(_embeddings.DEFAULT) is not None,

@@ -5,12 +5,11 @@ import os
 import shutil
 
 import pytest
+from conftest import sharpened_sweep
 
 import creval
 from creval.records import GenerationConfig
 from creval.runner import load_task
-
-from conftest import sharpened_sweep
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 if os.environ.get("CI") == "true":

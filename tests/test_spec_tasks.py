@@ -2,13 +2,12 @@
 import json
 
 import pytest
+from conftest import SHARED
 
 import creval
 from creval.errors import CrevalError
 from creval.records import Generation, GenerationConfig
 from creval.runner import load_task
-
-from conftest import SHARED
 
 GSM8K_FILE = SHARED / "gsm8k" / "test.jsonl"
 

@@ -3,10 +3,10 @@ import math
 
 import pytest
 
-from creval.records import Generation, Prompt
 from creval.metrics import pos_diversity
 from creval.metrics.ast_diversity import AstDiversity, node_types, subtree_shapes
 from creval.metrics.pos_diversity import PosDiversity
+from creval.records import Generation, Prompt
 
 P = Prompt("p", "q")
 needs_tagger = pytest.mark.skipif(pos_diversity.tagger() is None, reason="spaCy en_core_web_sm not installed")

@@ -4,14 +4,13 @@ import gzip
 import json
 
 import pytest
+from conftest import SHARED
 
 from creval.errors import CrevalError
 from creval.records import Generation
 from creval.runner import load_task
 from creval.tasks.gsm8k import GSM8K, GSM8KFewShot
 from creval.tasks.humaneval import HumanEval, HumanEvalInstruct, preamble_of
-
-from conftest import SHARED
 
 GSM8K_FILE = SHARED / "gsm8k" / "test.jsonl"
 HUMANEVAL_FILE = SHARED / "humaneval" / "HumanEval.jsonl.gz"
@@ -181,7 +180,7 @@ def test_story_and_poetry_prompts_bundled_and_overridable(tmp_path):
 def test_offline_hub_id_without_a_local_copy_says_how_to_point_at_a_file(spec, dataset):
     with pytest.raises(CrevalError) as err:
         load_task(spec).prompt_set
-    assert dataset in str(err.value) and f"--tasks NAME:data=path/to/file.jsonl" in str(err.value)
+    assert dataset in str(err.value) and "--tasks NAME:data=path/to/file.jsonl" in str(err.value)
 
 
 def test_missing_local_file_and_wrong_columns_are_clear(tmp_path):

@@ -51,6 +51,7 @@ def _evaluate(model, tok, family):
     """pass@1 and the mean per-token entropy of the sampling distribution over the answers (as the
     token_entropy metric measures it) on the family's evaluation prompts, 8 samples each."""
     import torch
+
     from creval.testbed.policy import pad, sample, token_logprobs
     from creval.testbed.toy import eval_items
 
@@ -72,8 +73,9 @@ def test_structured_rl_collapses_entropy_while_accuracy_rises_along_the_law(tmp_
     """The regime the harness exists to measure, on the smallest configuration found to reach it
     (docs/testbed.md): math token entropy falls by half while pass@1 rises, R = -a exp(H) + b fits.
     Seed 0 (deterministic). Over 5 seeds structured-only halved math entropy in all; R² reached 0.8 in 2."""
-    from creval.leaderboards.analysis import fit_entropy_law
     from transformers import AutoModelForCausalLM
+
+    from creval.leaderboards.analysis import fit_entropy_law
 
     cfg = TrainConfig(steps=COLLAPSE_STEPS, every=50, warmup_steps=COLLAPSE_WARMUP, prompts_per_step=8, seed=0)
     model, tok, _ = warm_policy(0, cfg.warmup_steps, cfg.warmup_lr, None)

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from ..records import Generation, GenerationConfig, Prompt
 
@@ -37,7 +38,7 @@ class Backend(Protocol):
     def signature(cls, options: Mapping[str, Any]) -> str: ...
 
     @classmethod
-    def load(cls, source: Source | Path | str, options: Mapping[str, Any]) -> "Backend": ...
+    def load(cls, source: Source | Path | str, options: Mapping[str, Any]) -> Backend: ...
 
     def generate(
         self, prompts: Sequence[Prompt], config: GenerationConfig, progress: Progress | None = None

@@ -1,7 +1,8 @@
 """The logits processor and stopping criterion behind the Hugging Face backend (imports torch)."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from transformers import LogitsProcessor, StoppingCriteria

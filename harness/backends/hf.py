@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..errors import CrevalError
 from ..records import Generation, GenerationConfig, Prompt
-from . import Progress, Source, merge_options, location, resolve_local, sample_seed
+from . import Progress, Source, location, merge_options, resolve_local, sample_seed
 from .prompting import decode, render
 
 _DEFAULTS = {"dtype": "float32", "device": "auto", "batch_size": 64, "hidden_states": False}
@@ -99,10 +100,11 @@ class HFBackend:
         return resolve_local(model)
 
     @classmethod
-    def load(cls, source: Source | Path | str, options: Mapping[str, Any]) -> "HFBackend":
+    def load(cls, source: Source | Path | str, options: Mapping[str, Any]) -> HFBackend:
         try:
             import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig as HFGenConfig
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+            from transformers import GenerationConfig as HFGenConfig
         except ImportError as exc:
             raise CrevalError(f"the hf backend needs torch and transformers ({exc.name} is missing): "
                               "pip install 'creval[hf]' torch==2.13.0") from None

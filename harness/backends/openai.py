@@ -27,9 +27,10 @@ import random
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..errors import CrevalError
 from ..records import Generation, GenerationConfig, Prompt
@@ -82,7 +83,7 @@ class OpenAIBackend:
         return f"openai/1:api={o['api']}:K={o['top_logprobs']}"
 
     @classmethod
-    def load(cls, source: Source | Path | str, options: Mapping[str, Any]) -> "OpenAIBackend":
+    def load(cls, source: Source | Path | str, options: Mapping[str, Any]) -> OpenAIBackend:
         o = _options(options)
         where = source.location if isinstance(source, Source) else str(source)
         return cls(o["served_model"] or where.rsplit("#", 1)[-1], o)
@@ -105,7 +106,7 @@ class OpenAIBackend:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
 
-    def _request(self, client: "_Client", prompt: Prompt, config: GenerationConfig) -> list[Generation]:
+    def _request(self, client: _Client, prompt: Prompt, config: GenerationConfig) -> list[Generation]:
         chat = self.o["api"] == "chat" or (self.o["api"] == "auto" and prompt.style == "chat")
         k = int(self.o["top_logprobs"])
         seed = sample_seed(config.seed, prompt.id, 0) % (2**31)

@@ -4,7 +4,8 @@ prompts verbatim; text decoded from the sampled token ids, so two backends that 
 report the same text."""
 from __future__ import annotations
 
-from typing import Any, Collection, Sequence
+from collections.abc import Collection, Sequence
+from typing import Any
 
 from ..records import Prompt
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..errors import CrevalError
 from ..records import Generation, GenerationConfig, Prompt
@@ -96,7 +97,7 @@ def _sample(row: Any, text_key: str, where: str) -> Generation:
 
 
 def _integer(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, float) and value.is_integer()):
+    if isinstance(value, bool) or (not isinstance(value, int) and not (isinstance(value, float) and value.is_integer())):
         raise ValueError(f"token id {value!r} is not an integer")
     return int(value)
 
@@ -130,7 +131,7 @@ class ReplayBackend:
         return "replay/1"
 
     @classmethod
-    def load(cls, source: Source | Path | str, options: Mapping[str, Any]) -> "ReplayBackend":
+    def load(cls, source: Source | Path | str, options: Mapping[str, Any]) -> ReplayBackend:
         path = Path(location(source))
         by_prompt: dict[str, list[Generation]] = {}
         by_text: list[tuple[str, Generation]] = []

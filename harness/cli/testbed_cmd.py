@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from .args import nonnegative_float, nonnegative_int, output_dir, positive_float, positive_int
 

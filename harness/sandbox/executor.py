@@ -5,9 +5,10 @@ import json
 import os
 import secrets
 import signal
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from .isolation import isolation_level, warn_once
 from .pool import execute

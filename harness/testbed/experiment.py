@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from .policy import warm_policy
 from .train import SCHEDULES, TrainConfig, stage_spec, train
@@ -22,9 +22,10 @@ def run_experiment(schedules: Sequence[str], seeds: Sequence[int], out: Path, cf
                    cache: Path | None = None) -> Path:
     """Train every schedule for every seed under ``out``; returns the sweep manifest written there.
     ``cache``: where warm-ups are kept (default: the creval cache's ``testbed/``)."""
+    from tqdm import tqdm
+
     from creval.backends.hf import quiet_transformers
     from creval.checkpoints import cache_dir
-    from tqdm import tqdm
 
     quiet_transformers()
     unknown = [s for s in schedules if s not in SCHEDULES]

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .toy import code_item, creative_item, math_item
 
@@ -39,8 +40,9 @@ def build_policy(path: Path, seed: int) -> tuple[Any, Any]:
     """A fresh tokenizer and random-init GPT-2 for the seed (saved under ``path``). The context
     (1,024 positions) is far beyond the toy prompts so `creval run` can evaluate a checkpoint on the mini suite."""
     import torch
-    from creval.tiny import build_tokenizer
     from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
+
+    from creval.tiny import build_tokenizer
 
     path.mkdir(parents=True, exist_ok=True)
     corpus = [f"{p} {a}" for p, a in warmup_corpus(seed)]

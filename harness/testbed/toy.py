@@ -17,8 +17,8 @@ from __future__ import annotations
 import ast
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from creval.records import Generation, Grade, Prompt
 from creval.sandbox import Job

@@ -18,9 +18,10 @@ Deterministic for a seed on the CPU (deterministic algorithms, one thread, per-r
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .policy import item, pad, sample, token_logprobs, warm_policy
 from .toy import code_reward, creative_rewards, math_reward
