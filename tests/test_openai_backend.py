@@ -15,7 +15,9 @@ def server():
     script = Script()
     srv = serve(script)
     yield script, f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    script.stopping.set()
     srv.shutdown()
+    srv.server_close()
 
 
 def backend(url, **extra):
@@ -79,7 +81,7 @@ def test_unknown_model_or_unreachable_server(server):
 
 def test_a_server_dying_mid_run_leaves_no_partial_cell_and_the_rerun_completes(server, tmp_path):
     script, url = server
-    options = {"base_url": url, "backoff": 0.01, "max_retries": 1, "concurrency": 2}
+    options = {"base_url": url, "backoff": 0.01, "max_retries": 1, "max_concurrency": 2}
     script.die_after = 30  # mini_math has 22 prompts: it completes, mini_writing (20) does not
     with pytest.raises(CrevalError, match="failed after 2 tries"):
         creval.run("tiny", ["mini_math", "mini_writing"], GenerationConfig(n=2), backend="openai",

@@ -61,7 +61,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--served-model", help="openai: the model name the server knows (default: --model)")
     p.add_argument("--api", choices=("auto", "chat", "completions"),
                    help="openai: endpoint (default auto: chat prompts to /chat/completions, others to /completions)")
-    p.add_argument("--concurrency", type=positive_int, help="openai: requests in flight (default 8)")
+    p.add_argument("--concurrency", type=positive_int, help="openai: requests in flight and connections kept open (option max_concurrency, default 8)")
     p.add_argument("--top-logprobs", type=positive_int, help="openai/vllm: log-probabilities per step for entropy (default 20)")
     p.add_argument("--tensor-parallel-size", type=positive_int, help="vllm: GPUs per engine")
     p.add_argument("--max-model-len", type=positive_int, help="vllm: context length")
@@ -82,7 +82,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     options = {"dtype": args.dtype, "device": args.device, "batch_size": args.batch_size,
                "hidden_states": True if args.hidden_states else None, "generations": args.generations,
                "base_url": args.base_url, "served_model": args.served_model, "api": args.api,
-               "concurrency": args.concurrency, "top_logprobs": args.top_logprobs,
+               "max_concurrency": args.concurrency, "top_logprobs": args.top_logprobs,
                "tensor_parallel_size": args.tensor_parallel_size, "max_model_len": args.max_model_len,
                "gpu_memory_utilization": args.gpu_memory_utilization}
     result = run(args.model, args.tasks, config, backend=args.backend,
