@@ -56,6 +56,7 @@ def serve(script: Script):
 
         def setup(self) -> None:
             super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as real servers do
             with script.lock:
                 script.connections += 1
 
