@@ -3,7 +3,9 @@ Retry-After (seconds and HTTP-date), 408/409/5xx, dropped connections, slow answ
 answered once and in order, Retry-After honoured, a permanent failure raised at once with the requests
 in flight cancelled, connections kept alive, options checked."""
 import email.utils
+import signal
 import sys
+import threading
 import time
 
 import pytest
@@ -29,6 +31,13 @@ def server():
 def backend(url, **extra):
     options = {"base_url": url, "backoff": 0.01, "vocab_size": 30, "max_concurrency": 4, **extra}
     return OpenAIBackend.load(OpenAIBackend.resolve("tiny", options), options)
+
+
+def eventually(condition, seconds=2.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
 
 
 def in_2s() -> str:  # an HTTP-date (whole seconds) 1-2 s from now, written when the answer is sent
@@ -77,11 +86,31 @@ def test_a_permanent_failure_raises_at_once_and_cancels_requests_in_flight(serve
     with pytest.raises(CrevalError, match="chat/completions answered HTTP 400: scripted 400"):
         engine.generate(prompts, GenerationConfig(n=2))
     assert time.monotonic() - start < 2  # not the 30 s the slow requests would take
-    deadline = time.monotonic() + 2
-    while len(script.hangups) < 3 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert sorted(script.hangups) == ["prompt 0", "prompt 1", "prompt 2"]  # their connections were closed
+    assert eventually(lambda: len(script.hangups) == 3)  # the slow requests' connections were closed
+    assert sorted(script.hangups) == ["prompt 0", "prompt 1", "prompt 2"]
     assert sorted(script.arrivals) == [f"prompt {i}" for i in range(4)]  # the queued prompts never went out
+    engine.close()
+
+
+def test_ctrl_c_cancels_the_requests_in_flight(server):
+    script, url = server
+    prompts = [Prompt(f"p{i}", f"prompt {i}") for i in range(8)]
+    script.faults = {p.text: [("slow", 30.0)] for p in prompts}
+    engine = backend(url, timeout=60)
+    main = threading.get_ident()
+
+    def interrupt_when_all_are_in_flight():
+        while len(script.arrivals) < 4 and not script.stopping.is_set():
+            time.sleep(0.01)
+        signal.pthread_kill(main, signal.SIGINT)
+
+    threading.Thread(target=interrupt_when_all_are_in_flight, daemon=True).start()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        engine.generate(prompts, GenerationConfig(n=1))
+    assert time.monotonic() - start < 2
+    assert eventually(lambda: len(script.hangups) == 4)  # cancelled, before any close()
+    assert sorted(script.hangups) == [f"prompt {i}" for i in range(4)] and len(script.arrivals) == 4
     engine.close()
 
 
