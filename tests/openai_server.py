@@ -89,6 +89,8 @@ def serve(script: Script):
         def do_GET(self) -> None:
             if self.path == "/v1/models":
                 self._send(200, {"data": [{"id": "tiny", "root": "/ckpt/tiny", "owned_by": "test"}]})
+            elif self.path == "/stats":  # for a benchmark running the server in another process
+                self._send(200, {"connections": script.connections, "requests": len(script.requests)})
             else:
                 self._send(404, {"error": {"message": "no such route"}})
 
