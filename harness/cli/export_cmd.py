@@ -105,11 +105,10 @@ def after_sweep(args: argparse.Namespace, results: Path) -> list[dict[str, Any]]
 
 
 def run_push(args: argparse.Namespace) -> int:
-    from ..leaderboards.hub_dataset import check_repo_id, leaderboard_dataset, publish
+    from ..leaderboards.hub_dataset import check_request, leaderboard_dataset, publish
     from .render import to_json
 
-    if args.repo is not None:
-        check_repo_id(args.repo)  # before the store is read
+    check_request(args.repo, args.to_disk)  # before the store is read
     report = publish(leaderboard_dataset(args.results, args.manifest), repo=args.repo, to_disk=args.to_disk,
                      private=args.private)
     if args.json:
