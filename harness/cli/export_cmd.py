@@ -11,7 +11,7 @@ from .args import output_dir
 
 KINDS = ("tensorboard", "wandb")
 TAGS = ("scalars <prefix>/<task>/<statistic> (the leaderboard's value) and <prefix>_ci_low/..., <prefix>_ci_high/... "
-        "(its 95%% interval)")
+        "(its 95% interval)")
 
 
 def _add_options(p: argparse.ArgumentParser, sweep: bool = False) -> None:

@@ -63,14 +63,15 @@ def run_sweep(args: argparse.Namespace) -> int:
         summary = watch(manifest, interval=args.interval, settle=settle, max_polls=args.max_polls, **options)
     else:
         summary = sweep(manifest, settle=settle, **options)
-    exports = export_cmd.after_sweep(args, manifest.results)
     if args.json:
+        exports = export_cmd.after_sweep(args, manifest.results)
         print(to_json({**asdict(summary), **({"exports": exports} if exports else {})}))
     else:
         console.print(f"sweep: {summary.generated} cells generated, {summary.cached} already stored, "
                       f"{len(summary.failed)} checkpoints failed")
         for f in summary.failed:
             console.print(f"  failed: {f['schedule']} step {f['step']}: {f['reason']}", highlight=False, markup=False)
+        export_cmd.after_sweep(args, manifest.results)
     return 1 if summary.failed else 0
 
 
