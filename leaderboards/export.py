@@ -20,6 +20,7 @@ import json
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,10 +81,10 @@ def _require(module: str, what: str) -> Any:
 def export(kind: str, results: Path, manifest_path: Path, out: Path, **options: Any) -> list[ExportedRun]:
     """Write the runs of ``kind`` (tensorboard | wandb) under ``out``; options: ``prefix`` and, for
     wandb, ``project``, ``entity``, ``online``."""
-    writers = {"tensorboard": to_tensorboard, "wandb": to_wandb}
+    writers: dict[str, Callable[..., list[ExportedRun]]] = {"tensorboard": to_tensorboard, "wandb": to_wandb}
     if kind not in writers:
         raise CrevalError(f"unknown export {kind!r}: expected one of {', '.join(KINDS)}")
-    return writers[kind](results, manifest_path, out, **options)  # type: ignore[operator]
+    return writers[kind](results, manifest_path, out, **options)
 
 
 def _claim(out: Path, kind: str, schedules: list[str]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from .args import output_dir
 
-KINDS = ("tensorboard", "wandb")
+KINDS = ("tensorboard", "wandb")  # creval.leaderboards.export.KINDS, not imported here: the CLI starts fast
 TAGS = ("scalars <prefix>/<task>/<statistic> (the leaderboard's value) and <prefix>_ci_low/..., <prefix>_ci_high/... "
         "(its 95% interval)")
 
@@ -55,7 +55,7 @@ def add_push_parser(lb_sub: argparse._SubParsersAction) -> None:
 
 
 def add_sweep_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--export", action="append", choices=KINDS, metavar="{tensorboard,wandb}",
+    p.add_argument("--export", action="append", choices=KINDS,
                    help="after the sweep completes, export the per-checkpoint scalars (as `creval export`; repeatable)")
     p.add_argument("--export-dir", type=output_dir, help="--export: folder to write into (default: exports/ beside the "
                    "results directory; each kind in its own subfolder)")
@@ -73,14 +73,14 @@ def _export(kind: str, results: Path, manifest: Path, out: Path, args: argparse.
     if kind == "wandb":
         options.update(project=args.project, entity=args.entity, online=args.online)
     runs = export(kind, results, manifest, out, **options)
-    return {"kind": kind, "out": str(out), "runs": [asdict(r) for r in runs]}
+    return {"kind": kind, "out": str(out), "online": kind == "wandb" and args.online, "runs": [asdict(r) for r in runs]}
 
 
 def _describe(report: dict[str, Any]) -> str:
     runs = ", ".join(f"{r['schedule']} ({r['scalars']} scalars, steps {r['steps'][0]}..{r['steps'][-1]})"
                      for r in report["runs"])
     where = f"tensorboard --logdir {report['out']}" if report["kind"] == "tensorboard" else (
-        f"{report['out']}/wandb" + ("" if report.get("online") else f"; upload: wandb sync {report['out']}/wandb/offline-run-*"))
+        f"{report['out']}/wandb" + ("" if report["online"] else f"; upload: wandb sync {report['out']}/wandb/offline-run-*"))
     return f"{report['kind']}: {len(report['runs'])} runs: {runs} -> {where}"
 
 
@@ -89,7 +89,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     out = args.out or _default_out(args.results) / args.kind
     report = _export(args.kind, args.results, args.manifest, out, args)
-    print(to_json(report) if args.json else _describe({**report, "online": args.online}))
+    print(to_json(report) if args.json else _describe(report))
     return 0
 
 
@@ -100,7 +100,7 @@ def after_sweep(args: argparse.Namespace, results: Path) -> list[dict[str, Any]]
         out = (args.export_dir or _default_out(results)) / kind
         reports.append(_export(kind, results, Path(args.manifest), out, args))
         if not args.json:
-            print(_describe({**reports[-1], "online": args.online}))
+            print(_describe(reports[-1]))
     return reports
 
 
