@@ -23,21 +23,18 @@ from typing import Any
 
 from creval.errors import CrevalError
 from creval.jsonsafe import finite
-from creval.manifest import load_manifest
 from creval.stats import paired, statistic_info
-from creval.sweep import placed as placed_cells
 
 from .analysis import (
     area_under,
     backward_transfer,
-    check_comparable,
     collapse_step,
     fit_entropy_law,
     pareto_front,
     stage_ends,
     structured_correctness,
 )
-from .collect import CellScores, read_results
+from .collect import CellScores, read_sweep
 
 STRUCTURED = ("math", "code")
 DIVERSITY = "distinct-2"
@@ -57,24 +54,9 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
     front (distinct-2 by default; distinct-1 suits one-word answers). Collapse: entropy below
     ``entropy_threshold`` times the first checkpoint's (``relative``, the default: 0.5 = half of it)
     or below ``entropy_threshold`` nats."""
-    manifest = load_manifest(manifest_path)
-    places = placed_cells(manifest)  # from the sweep index: no checkpoint or task data needed
-    planned = [c for c in places if c.state == "done"]
-    cells = {c.key: c for c in read_results(results) if c.key in {p.key for p in planned}}
-    if not cells:
-        raise CrevalError(f"no cell of {manifest_path} is in {results}: run `creval sweep {manifest_path}` first")
-    # one stored cell may sit at several places (identical checkpoints share a content-addressed cell)
-    placed = [(p, cells[p.key]) for p in planned if p.key in cells]
-    rows = []
-    for p, cell in placed:
-        key = p.key
-        for stat in cell.values:
-            mean, low, high, count = cell.summary(stat)
-            rows.append({"schedule": p.schedule, "step": p.step, "stage": p.stage, "task": cell.task, "family": cell.family,
-                         "statistic": stat, "mean": mean, "ci_low": low, "ci_high": high, "n_prompts": count,
-                         "signature": cell.signatures[stat], "cell": key})
-    check_comparable(rows)
-    rows.sort(key=lambda r: (r["schedule"], r["task"], r["statistic"], r["step"]))
+    scores = read_sweep(results, manifest_path)
+    manifest, placed = scores.manifest, scores.placed
+    rows = scores.rows()
     schedules = [s.name for s in manifest.schedules]
     value = {(r["schedule"], r["step"], r["task"], r["statistic"]): r["mean"] for r in rows}
     families = {r["task"]: r["family"] for r in rows}
@@ -151,7 +133,7 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
              "pareto": pareto, "comparisons": comparisons,
              "entropy_threshold": {"value": entropy_threshold, "relative": relative},
              "incomplete": [{"schedule": c.schedule, "step": c.step, "task": c.task, "state": c.state}
-                            for c in places if c.key not in cells]}
+                            for c in scores.incomplete]}
     out.mkdir(parents=True, exist_ok=True)
     _write_outputs(board, out)
     from .site import write_site

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from creval.errors import CrevalError
 from creval.stats import CELL, mean_interval, statistic_info
 from creval.store import Store
+
+from .analysis import check_comparable
+
+if TYPE_CHECKING:
+    from creval.manifest import Manifest
+    from creval.sweep import PlannedCell
 
 
 @dataclass
@@ -58,3 +65,48 @@ def read_results(results: Path) -> list[CellScores]:
     if not keys:
         raise CrevalError(f"no cells in {results} (run `creval run` or `creval sweep` first)")
     return [read_cell(store, key) for key in keys]
+
+
+@dataclass
+class SweepScores:
+    """A sweep's planned places and the stored statistics of the done ones (one stored cell may sit at
+    several places: identical checkpoints share a content-addressed cell)."""
+
+    manifest: Manifest
+    places: list[PlannedCell]
+    placed: list[tuple[PlannedCell, CellScores]]
+
+    @property
+    def incomplete(self) -> list[PlannedCell]:
+        done = {p.key for p, _ in self.placed}
+        return [p for p in self.places if p.key not in done]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The leaderboard's values: one row per place (schedule, step) and statistic of each task, with
+        the mean over prompts and its interval; refused when signatures are not comparable; sorted by
+        schedule, task, statistic, step."""
+        rows = []
+        for p, cell in self.placed:
+            for stat in cell.values:
+                mean, low, high, count = cell.summary(stat)
+                rows.append({"schedule": p.schedule, "step": p.step, "stage": p.stage, "task": cell.task,
+                             "family": cell.family, "statistic": stat, "mean": mean, "ci_low": low, "ci_high": high,
+                             "n_prompts": count, "signature": cell.signatures[stat], "cell": p.key})
+        check_comparable(rows)
+        return sorted(rows, key=lambda r: (r["schedule"], r["task"], r["statistic"], r["step"]))
+
+
+def read_sweep(results: Path, manifest_path: Path) -> SweepScores:
+    """The places of a sweep manifest (from the sweep index: no checkpoint or task data needed) and the
+    done cells of ``results`` at them."""
+    from creval.manifest import load_manifest
+    from creval.sweep import placed
+
+    manifest = load_manifest(manifest_path)
+    places = placed(manifest)
+    planned = [p for p in places if p.state == "done"]
+    wanted = {p.key for p in planned}
+    cells = {c.key: c for c in read_results(results) if c.key in wanted}
+    if not cells:
+        raise CrevalError(f"no cell of {manifest_path} is in {results}: run `creval sweep {manifest_path}` first")
+    return SweepScores(manifest, places, [(p, cells[p.key]) for p in planned if p.key in cells])

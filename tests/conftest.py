@@ -59,3 +59,18 @@ def sharpened_sweep(root: Path, schedules: dict[str, tuple[float, ...]], *, task
     manifest = root / "sweep.yaml"
     manifest.write_text("\n".join(lines) + "\n")
     return manifest
+
+
+@pytest.fixture(scope="session")
+def swept(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A finished sweep over tiny real checkpoints, shared by the leaderboard and export tests: schedules
+    ``joint`` and ``staged`` (two stages), steps 0, 100, 200, tasks mini_math and mini_writing.
+    Returns (root, manifest); the store is ``root / "results"``. Tests must leave it as they found it."""
+    from creval.manifest import load_manifest
+    from creval.sweep import sweep
+
+    root = tmp_path_factory.mktemp("board")
+    stages = {"staged": "[{name: structured, until: 150, families: [math]}, {name: creative, families: [writing]}]"}
+    manifest = sharpened_sweep(root, {"joint": (1.0, 2.0, 4.0), "staged": (1.0, 3.0, 8.0)}, stages=stages)
+    sweep(load_manifest(manifest))
+    return root, manifest

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHARED, sharpened_sweep
+from conftest import SHARED
 
 import creval
 from creval.cli.main import main
@@ -100,18 +100,6 @@ def test_mismatched_signatures_are_refused():
     # pass@1 from n=4 and from n=8 estimate the same quantity without bias: comparable
     check_comparable([{**rows[0], "signature": "pass@1|n:4|est:n-free|T:1.0"},
                       {**rows[1], "signature": "pass@1|n:8|est:n-free|T:1.0"}])
-
-
-@pytest.fixture(scope="module")
-def swept(tmp_path_factory):
-    from creval.manifest import load_manifest
-    from creval.sweep import sweep
-
-    root = tmp_path_factory.mktemp("board")
-    stages = {"staged": "[{name: structured, until: 150, families: [math]}, {name: creative, families: [writing]}]"}
-    manifest = sharpened_sweep(root, {"joint": (1.0, 2.0, 4.0), "staged": (1.0, 3.0, 8.0)}, stages=stages)
-    sweep(load_manifest(manifest))
-    return root, manifest
 
 
 def test_leaderboard_build_writes_tables_plots_and_site(swept, tmp_path):

@@ -6,6 +6,7 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
+from . import export_cmd
 from .args import nonnegative_float, output_dir, output_file, positive_int, text_file
 
 
@@ -33,6 +34,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--entropy-threshold", type=_threshold, default=(0.5, True), metavar="NATS|PERCENT",
                    help="collapse step: entropy below this many nats, or below this share of the first checkpoint's "
                    "entropy when given as a percentage (default 50%%)")
+    export_cmd.add_push_parser(lb_sub)
     bs = sub.add_parser("best", help="the checkpoint to ship from each schedule, on a held-out statistic",
                         description="Per schedule, the checkpoint that scores best on STATISTIC of TASK on half of the "
                         "prompts (an earlier one instead when a paired test shows it within --tolerance of it), its "
@@ -69,6 +71,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def run_leaderboard(args: argparse.Namespace) -> int:
+    if args.leaderboard_command == "push":
+        return export_cmd.run_push(args)
     from creval.leaderboards.build import build
 
     value, relative = args.entropy_threshold

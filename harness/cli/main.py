@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import BAD_INPUT, INTERNAL_ERROR, INTERRUPTED, CrevalError
-from . import audit_cmd, board_cmd, store_cmd, sweep_cmd, testbed_cmd
+from . import audit_cmd, board_cmd, export_cmd, store_cmd, sweep_cmd, testbed_cmd
 from .args import Parser, output_dir, positive_float, positive_int
 
 EXAMPLES = """examples:
@@ -23,6 +23,7 @@ EXAMPLES = """examples:
   creval run --model ./ckpt --tasks gsm8k:data=test.jsonl:limit=100,humaneval,my_task.yaml
   creval audit-grader --task gsm8k:data=test.jsonl --generations results/cells/<key>
   creval sweep sweep.yaml [--dry-run | --watch]   then   creval status sweep.yaml
+  creval export tensorboard --results results --manifest sweep.yaml   (or wandb: offline runs)
 
 exit codes: 0 ok, 1 a gate crossed (compare) or a checkpoint failed (sweep), 2 bad input,
   3 internal error (a bug, please report it), 130 interrupted
@@ -178,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd.add_parser(sub)
     sweep_cmd.add_parsers(sub)
     board_cmd.add_parsers(sub)
+    export_cmd.add_parsers(sub)
     testbed_cmd.add_parser(sub)
     store_cmd.add_parser(sub)
     lm = sub.add_parser("lm-eval-tasks", help="write an lm-eval task package that reports creval's metrics",
@@ -201,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"run": _cmd_run, "demo": _cmd_demo, "audit-grader": audit_cmd.run, "sweep": sweep_cmd.run_sweep,
                 "status": sweep_cmd.run_status, "leaderboard": board_cmd.run_leaderboard, "compare": board_cmd.run_compare,
                 "best": board_cmd.run_best, "testbed": testbed_cmd.run, "lm-eval-tasks": _cmd_lm_eval_tasks,
-                "store": store_cmd.run}
+                "store": store_cmd.run, "export": export_cmd.run_export}
     try:
         args = build_parser().parse_args(argv)
         if args.command in ("tasks", "metrics", "backends"):

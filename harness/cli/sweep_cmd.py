@@ -5,6 +5,7 @@ import argparse
 import sys
 from dataclasses import asdict
 
+from . import export_cmd
 from .args import nonnegative_float, positive_float, positive_int
 
 
@@ -23,6 +24,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--address", help="ray: cluster address (default: start a local one)")
     p.add_argument("--gpus-per-task", type=nonnegative_float, default=0, help="ray: GPUs per checkpoint task")
     p.add_argument("--json", action="store_true", help="print the summary (or the plan) as JSON")
+    export_cmd.add_sweep_options(p)
     s = sub.add_parser("status", help="show which cells of a sweep are done, missing or failed",
                        description="The matrix of schedules x steps x tasks of a sweep manifest: done, partial "
                        "(interrupted: grades or scores missing), corrupt (a damaged file), missing, failed (with the reason).")
@@ -62,12 +64,14 @@ def run_sweep(args: argparse.Namespace) -> int:
     else:
         summary = sweep(manifest, settle=settle, **options)
     if args.json:
-        print(to_json(asdict(summary)))
+        exports = export_cmd.after_sweep(args, manifest.results)
+        print(to_json({**asdict(summary), **({"exports": exports} if exports else {})}))
     else:
         console.print(f"sweep: {summary.generated} cells generated, {summary.cached} already stored, "
                       f"{len(summary.failed)} checkpoints failed")
         for f in summary.failed:
             console.print(f"  failed: {f['schedule']} step {f['step']}: {f['reason']}", highlight=False, markup=False)
+        export_cmd.after_sweep(args, manifest.results)
     return 1 if summary.failed else 0
 
 
