@@ -267,7 +267,7 @@ def test_an_interrupt_exits_130(monkeypatch, capsys):
 
 
 def test_no_network_gives_the_local_copy_advice_at_once(tmp_path):
-    """Hub reachable nowhere (HF_ENDPOINT to a refused port, offline mode not set): the advice in < 5 s."""
+    """Hub reachable nowhere (HF_ENDPOINT to a refused port, offline mode not set): the advice in < 10 s (the probe itself waits at most 3 s; retries would take minutes)."""
     env = {"HF_ENDPOINT": "http://127.0.0.1:9", "HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0",
            "HF_HOME": str(tmp_path / "hf")}
     code = ("import time; from creval.runner import load_task; from creval.errors import CrevalError\n"
@@ -278,6 +278,6 @@ def test_no_network_gives_the_local_copy_advice_at_once(tmp_path):
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **env}, timeout=60)
     task_seconds, task_message, ckpt_seconds, ckpt_message = done.stdout.splitlines()[:4]
-    assert float(task_seconds) < 5 and float(ckpt_seconds) < 5 and time.perf_counter() - started < 30, done
+    assert float(task_seconds) < 10 and float(ckpt_seconds) < 10 and time.perf_counter() - started < 30, done
     assert "no connection to http://127.0.0.1:9" in task_message and "point the task at a local copy" in task_message
     assert "no connection to http://127.0.0.1:9" in ckpt_message and "pass the path of a local checkpoint" in ckpt_message
