@@ -256,11 +256,21 @@ def markdown(board: dict[str, Any]) -> str:
 
     clean = finite(board)
     table = landing(clean)
-    arrow = {1: "↑", -1: "↓", 0: ""}
-    heads = [f"{c['group']}{' ' + _md(c['task']) if c['task'] else ''} {arrow[c['direction']]}".strip() for c in table["columns"]]
-    lines = ["| schedule | final step | " + " | ".join(heads) + " |", "|---|---:|" + "---:|" * len(heads)]
+    arrow = {1: " ↑", -1: " ↓", 0: ""}
+    groups: list[tuple[str, list[dict[str, Any]]]] = []  # a column of the Markdown table: its header, its columns
+    for c in table["columns"]:
+        kind = c["key"].split(":")[0]
+        if kind.startswith("law_"):
+            if kind == "law_a":
+                groups.append((f"{_md(c['task'])} law a / b / R²", []))
+            groups[-1][1].append(c)
+            continue
+        name = {"final": f"{_md(c['task'])} {_md(c['statistic'])}", "collapse": f"{_md(c['task'])} collapse step",
+                "bwt": "BWT", "retention": f"{_md(c['task'])} retention"}[kind]
+        groups.append((name + arrow[c["direction"]], [c]))
+    lines = ["| schedule | final step | " + " | ".join(g for g, _ in groups) + " |", "|---|---:|" + "---:|" * len(groups)]
     for r in table["rows"]:
-        cells = [_md_value(r["cells"][c["key"]]) for c in table["columns"]]
+        cells = [" / ".join(_md_value(r["cells"][c["key"]]) for c in cols) for _, cols in groups]
         lines.append(f"| {_md(r['schedule'])} | {r['step']} | " + " | ".join(cells) + " |")
     choice = board.get("diversity_choice") or {}
     lines += ["", f"Final checkpoints; [low, high]: the 95% interval over prompts; **bold**: best in its column "

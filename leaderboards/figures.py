@@ -30,8 +30,10 @@ def _num(v: Any) -> float | None:
 
 
 def _unit(stat: str) -> str:
+    if stat.startswith("token_entropy_model"):
+        return "policy entropy (nats per token)"
     if stat.startswith("token_entropy"):
-        return f"{stat} (nats per token)"
+        return "sampled entropy (nats per token)"
     if stat.startswith("pass@"):
         return f"{stat} (share of samples correct)"
     if stat.startswith("distinct-"):
@@ -177,7 +179,7 @@ def to_plotly(board: dict[str, Any], fig: dict[str, Any]) -> dict[str, Any]:
         for s in panel["series"]:
             data.extend(_traces(board, s, k, seen))
     return {"id": fig["id"], "title": fig["title"], "caption": fig["caption"], "empty": fig["empty"],
-            "data": data, "layout": layout}
+            "panels": len(panels), "data": data, "layout": layout}
 
 
 def _traces(board: dict[str, Any], s: dict[str, Any], k: str, seen: set[str]) -> list[dict[str, Any]]:

@@ -35,9 +35,10 @@ def columns(board: dict[str, Any]) -> list[dict[str, Any]]:
     cols: list[dict[str, Any]] = []
 
     def add(key: str, group: str, task: str | None, direction: int, unit: str, *, statistic: str | None = None,
-            interval: str = "95% interval over prompts") -> None:
-        cols.append({"key": key, "group": group, "task": task, "direction": direction, "unit": unit,
-                     "statistic": statistic, "interval": interval})
+            interval: str = "95% interval over prompts", label: str | None = None) -> None:
+        """``group``: the header over several columns; ``label``: the column's own header (its task)."""
+        cols.append({"key": key, "group": group, "task": task, "label": label or task or "", "direction": direction,
+                     "unit": unit, "statistic": statistic, "interval": interval})
 
     for t in structured:
         add(f"final:{t}:{CORRECT}", "final correctness (pass@1)", t, 1, "share of samples correct", statistic=CORRECT)
@@ -49,17 +50,17 @@ def columns(board: dict[str, Any]) -> list[dict[str, Any]]:
             add(f"final:{t}:{entropy[t]}", "final entropy (nats)", t, 0, "nats per token", statistic=entropy[t])
     for t in families:
         if entropy[t]:
-            add(f"collapse:{t}", "collapse step", t, 1, "step; none = never below the threshold",
+            add(f"collapse:{t}", "collapse step", t, 1, "step; none: never below the threshold (best)",
                 interval="no interval: a step")
     if any("backward_transfer" in a for a in board["analysis"].values()):
-        add("bwt", "backward transfer (BWT)", None, 1, "change of an earlier stage's score by the end",
-            interval="no interval: a mean of differences of means")
+        add("bwt", "backward transfer", None, 1, "change of an earlier stage's score by the end",
+            interval="no interval: a mean of differences of means", label="BWT")
     for t in structured:
         for part, label in (("a", "a"), ("b", "b"), ("r2", "R²")):
-            add(f"law_{part}:{t}", f"entropy law fit ({label})", t, 0, "R = -a exp(H) + b",
-                interval="no interval: a fit over the checkpoints")
+            add(f"law_{part}:{t}", f"entropy law fit on {t}", t, 0, "R = -a exp(H) + b",
+                interval="no interval: a fit over the checkpoints", label=label)
     for t in writing:
-        add(f"retention:{t}", f"creativity retention ({div} end / start)", t, 1, "ratio",
+        add(f"retention:{t}", "creativity retention", t, 1, f"{div} at the end / at the start",
             interval="no interval: a ratio of two means")
     return cols
 

@@ -18,7 +18,7 @@ from creval.frames import table_to_generations, table_to_grades
 from creval.jsonsafe import finite
 from creval.store import Store
 
-from .figures import PALETTE, colour, figures, to_plotly
+from .figures import colour, figures, to_plotly
 from .landing import landing
 from .pngs import pngs
 
@@ -26,8 +26,19 @@ MAX_PROMPTS = 12  # per task in the sample viewer, to keep the page small
 MAX_CHARS = 1500
 
 
+def _rounded(obj: Any) -> Any:
+    """Six significant digits: the page shows three decimals, and the page's weight is mostly digits."""
+    if isinstance(obj, float):
+        return float(f"{obj:.6g}")
+    if isinstance(obj, dict):
+        return {k: _rounded(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_rounded(v) for v in obj]
+    return obj
+
+
 def _safe_json(data: Any) -> str:
-    text = json.dumps(finite(data), allow_nan=False, default=lambda x: None, separators=(",", ":"))
+    text = json.dumps(_rounded(finite(data)), allow_nan=False, default=lambda x: None, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -84,6 +95,31 @@ def samples(placed: list, results: Path) -> dict:
     return out
 
 
+VALUE = ("schedule", "step", "stage", "task", "statistic", "mean", "ci_low", "ci_high", "n_prompts")
+COMPARISON = ("schedule", "baseline", "task", "statistic", "difference", "ci_low", "ci_high", "prompts", "p", "testable",
+              "separated", "note")
+
+
+def _columns(items: list[dict], keys: tuple[str, ...]) -> dict:
+    """Records as a header and rows of values (half the bytes of repeating every key)."""
+    return {"keys": list(keys), "rows": [[x[k] for k in keys] for x in items]}
+
+
+def _script(path: Path, name: str, data: Any) -> None:
+    """Data the page loads with a ``<script src>`` (which works from disk, where fetch does not)."""
+    path.write_text(f"window.{name} = {_safe_json(data)};\n", encoding="utf-8")
+
+
+def _shown(rows: list[dict]) -> set[str]:
+    """The statistics the page shows: all but ``_lo`` / ``_hi`` bounds that repeat their statistic's value
+    at every row (an exact entropy is its own bound)."""
+    value = {(r["schedule"], r["step"], r["task"], r["statistic"]): r["mean"] for r in rows}
+    stats = {r["statistic"] for r in rows}
+    repeats = {s for s in stats if s.endswith(("_lo", "_hi")) and all(
+        r["mean"] == value.get((r["schedule"], r["step"], r["task"], s[:-3])) for r in rows if r["statistic"] == s)}
+    return stats - repeats
+
+
 def write_site(board: dict, placed: list, results: Path, out: Path, task_specs: list[str] | None = None) -> None:
     import plotly.offline
 
@@ -96,12 +132,16 @@ def write_site(board: dict, placed: list, results: Path, out: Path, task_specs: 
     figs = figures(clean)
     pngs(clean, figs, out)
     texts, missing = prompts(task_specs or [], placed)
-    data = {"board": {k: clean.get(k) for k in ("manifest", "schedules", "rows", "analysis", "pareto", "comparisons",
-                                                  "diversity", "diversity_choice", "entropy_threshold", "incomplete")},
-            "colours": {s: colour(clean, s) for s in clean["schedules"]}, "palette": PALETTE,
+    # the page's copy: what it shows (signatures, cell keys and the analysis stay in leaderboard.json); the
+    # values and the samples load with their tabs, so the first view stays light however long the sweep
+    shown = _shown(clean["rows"])
+    kept = ("manifest", "schedules", "diversity", "diversity_choice", "entropy_threshold", "incomplete")
+    data = {"board": {k: clean.get(k) for k in kept},
+            "comparisons": _columns([c for c in clean["comparisons"] if c["statistic"] in shown], COMPARISON),
+            "colours": {s: colour(clean, s) for s in clean["schedules"]},
             "landing": landing(clean), "figures": [to_plotly(clean, f) for f in figs]}
-    sample_data = {"cells": samples(placed, results), "prompts": texts, "missing": missing}
-    (out / "samples.js").write_text("window.CREVAL_SAMPLES = " + _safe_json(sample_data) + ";\n", encoding="utf-8")
+    _script(out / "values.js", "CREVAL_VALUES", _columns([r for r in clean["rows"] if r["statistic"] in shown], VALUE))
+    _script(out / "samples.js", "CREVAL_SAMPLES", {"cells": samples(placed, results), "prompts": texts, "missing": missing})
     with resources.as_file(page / "index.html") as src:
         html = src.read_text(encoding="utf-8")
     (out / "index.html").write_text(html.replace("__DATA__", _safe_json(data)), encoding="utf-8")

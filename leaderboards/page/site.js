@@ -3,14 +3,21 @@
 'use strict';
 const DATA = JSON.parse(document.getElementById('data').textContent);
 const B = DATA.board, L = DATA.landing;
+const records = c => c.rows.map(r => Object.fromEntries(c.keys.map((k, i) => [k, r[i]])));
+B.comparisons = records(DATA.comparisons);
 const $ = id => document.getElementById(id);
 const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
 const isNum = v => typeof v === 'number' && isFinite(v);
 const fmt = v => v === null || v === undefined ? 'n/a' : (isNum(v) ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : String(v));
 const ARROW = {1: '↑', '-1': '↓', 0: '·'};
 const BETTER = {1: 'higher is better', '-1': 'lower is better', 0: 'no direction of better'};
-const LOHI = /_(lo|hi)$/;
 
+// text that may wrap after _ and - (task names in narrow headers), still only text nodes
+function breakable(text) {
+  const f = document.createDocumentFragment();
+  String(text).split(/(?<=[_-])/).forEach((part, i) => { if (i) f.appendChild(el('wbr')); f.appendChild(document.createTextNode(part)); });
+  return f;
+}
 function swatch(schedule) { const s = el('span', 'swatch'); s.style.background = DATA.colours[schedule] || '#888'; return s; }
 function samplesLink(text, schedule, task, step) {
   const a = el('a', null, text);
@@ -29,9 +36,20 @@ function route() {
   TABS.forEach(t => { $('tab-' + t).hidden = t !== tab; });
   document.querySelectorAll('nav a').forEach(a => { if (a.getAttribute('href') === '#' + tab) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current'); });
   if (tab === 'plots' && !drawn.plots) { drawn.plots = true; DATA.figures.forEach(f => figure($('plots'), f)); }
+  if (tab === 'values' && !drawn.values) { drawn.values = true; load('values.js', 'CREVAL_VALUES', $('n-values'), v => values(records(v))); }
   if (tab === 'samples') openSamples(parts.slice(1));
 }
 window.addEventListener('hashchange', route);
+
+// data files beside the page, loaded when their tab opens (<script src> works from disk; fetch does not)
+function load(file, name, status, done) {
+  if (window[name]) { done(window[name]); return; }
+  status.textContent = 'loading ' + file + '…';
+  const sc = el('script'); sc.src = file;
+  sc.onload = () => { status.textContent = ''; done(window[name]); };
+  sc.onerror = () => { status.textContent = file + ' is missing beside index.html'; };
+  document.body.appendChild(sc);
+}
 
 // --- sortable table: numbers by value, n/a always last ---------------------------------------------
 function sortable(table, th, col) {
@@ -53,27 +71,25 @@ function landing() {
   const t = $('landing'); $('reference').textContent = L.reference || '';
   const head = t.createTHead(), groups = head.insertRow(), tasks = head.insertRow();
   const first = el('th', null, 'schedule'); first.rowSpan = 2; groups.appendChild(first);
-  const stepTh = el('th', null, 'final step'); stepTh.rowSpan = 2; groups.appendChild(stepTh);
   let i = 0;
   while (i < L.columns.length) {
     const c = L.columns[i]; let span = 1;
     while (i + span < L.columns.length && L.columns[i + span].group === c.group) span++;
-    const th = el('th', null, c.group + ' ' + ARROW[c.direction]); th.colSpan = span;
+    const th = el('th'); th.appendChild(breakable(c.group + ' ' + ARROW[c.direction])); th.colSpan = span;
     th.title = `${BETTER[c.direction]}; ${c.unit}; ${c.interval}`; groups.appendChild(th); i += span;
   }
-  L.columns.forEach(c => { const th = el('th', null, c.task || 'schedule'); th.title = `${c.group}: ${BETTER[c.direction]}; ${c.interval}`; tasks.appendChild(th); });
+  L.columns.forEach(c => { const th = el('th'); th.appendChild(breakable(c.label)); th.title = `${c.group}: ${BETTER[c.direction]}; ${c.interval}`; tasks.appendChild(th); });
   const body = t.createTBody();
   L.rows.forEach(r => {
     const tr = body.insertRow(); const name = tr.insertCell(); name.className = 'sched';
     name.appendChild(swatch(r.schedule)); name.appendChild(document.createTextNode(r.schedule)); name.dataset.v = r.schedule;
-    if (r.schedule === L.reference) name.appendChild(el('span', 'ci', 'reference'));
-    const st = tr.insertCell(); st.className = 'num'; st.textContent = fmt(r.step); st.dataset.v = r.step ?? '';
+    name.appendChild(el('span', 'ci', `final step ${fmt(r.step)}` + (r.schedule === L.reference ? ' · reference' : '')));
     L.columns.forEach(c => {
       const x = r.cells[c.key] || {}, td = tr.insertCell(); td.className = 'num';
-      let text = x.never ? 'none' : fmt(x.value);
+      const text = x.never ? 'none' : (isNum(x.value) && !c.key.startsWith('collapse:') ? x.value.toFixed(3) : fmt(x.value));
       if (c.key.startsWith('final:') && x.value !== null && x.value !== undefined) td.appendChild(samplesLink(text, r.schedule, c.task, x.step));
       else td.appendChild(document.createTextNode(text));
-      if (isNum(x.low) && isNum(x.high)) td.appendChild(el('span', 'ci', `[${x.low.toFixed(3)}, ${x.high.toFixed(3)}]`));
+      if (isNum(x.low) && isNum(x.high)) td.appendChild(el('span', 'ci', `${x.low.toFixed(2)}–${x.high.toFixed(2)}`));
       td.dataset.v = x.never ? 1e300 : (isNum(x.value) ? x.value : '');
       if (x.best) td.classList.add('best');
       if (x.reference) td.classList.add('ref');
@@ -88,7 +104,7 @@ function landing() {
       td.title = tip.join('; ');
     });
   });
-  Array.from(tasks.cells).forEach((th, j) => sortable(t, th, j + 2));
+  Array.from(tasks.cells).forEach((th, j) => sortable(t, th, j + 1));
   sortable(t, first, 0);
   const ch = B.diversity_choice || {};
   const thr = B.entropy_threshold;
@@ -101,10 +117,10 @@ function landing() {
 // --- plots ------------------------------------------------------------------------------------------
 function figure(parent, f) {
   parent.appendChild(el('h3', null, f.title));
-  if (f.empty) { const e = el('div', 'empty', 'Nothing to plot: ' + f.empty); e.dataset.plot = f.id; parent.appendChild(e); return; }
-  const d = el('div', 'plot'); d.id = (parent.id || 'p') + '-' + f.id; d.dataset.plot = f.id; parent.appendChild(d);
+  if (f.empty) { const e = el('div', 'empty', 'Nothing to plot: ' + f.empty); e.dataset.plot = f.id; parent.appendChild(e); return Promise.resolve(); }
+  const d = el('div', 'plot' + (f.panels === 1 ? ' single' : '')); d.id = (parent.id || 'p') + '-' + f.id; d.dataset.plot = f.id; parent.appendChild(d);
   parent.appendChild(el('p', 'caption', f.caption));
-  Plotly.newPlot(d, f.data, f.layout, {displaylogo: false, responsive: true});
+  return Plotly.newPlot(d, f.data, f.layout, {displaylogo: false, responsive: true});
 }
 function legend() {
   B.schedules.forEach(s => { const span = el('span'); span.appendChild(swatch(s)); span.appendChild(document.createTextNode(s)); $('legend').appendChild(span); });
@@ -134,38 +150,29 @@ function filtered(name, columns, items, fields, initial, row) {
 function numCell(tr, v) { const td = tr.insertCell(); td.className = 'num'; td.textContent = fmt(v); td.dataset.v = isNum(v) ? v : ''; return td; }
 function textCell(tr, v) { const td = tr.insertCell(); td.textContent = v; td.dataset.v = v; return td; }
 
-// _lo/_hi statistics that repeat the exact value are hidden (exact entropies have no bounds)
-const base = {}; B.rows.forEach(r => { base[[r.schedule, r.step, r.task, r.statistic].join('\u0000')] = r.mean; });
-const repeats = stat => LOHI.test(stat) && B.rows.filter(r => r.statistic === stat).every(r => r.mean === base[[r.schedule, r.step, r.task, stat.replace(LOHI, '')].join('\u0000')]);
-const hidden = new Set([...new Set(B.rows.map(r => r.statistic))].filter(repeats));
-
-function tables() {
-  const main = B.rows.some(r => r.statistic === 'pass@1') ? 'pass@1' : B.diversity;
+const MAIN = B.comparisons.some(c => c.statistic === 'pass@1') ? 'pass@1' : B.diversity;
+function values(rows) {
   filtered('values', ['schedule', 'step', 'stage', 'task', 'statistic', 'mean', 'ci low', 'ci high', 'prompts'],
-    B.rows.filter(r => !hidden.has(r.statistic)), ['schedule', 'task', 'statistic'], {statistic: main}, r => {
-      const tr = el('tr'); const s = textCell(tr, ''); s.appendChild(swatch(r.schedule)); s.appendChild(document.createTextNode(r.schedule));
+    rows, ['schedule', 'task', 'statistic'], {statistic: MAIN}, r => {
+      const tr = el('tr'); const s = textCell(tr, r.schedule); s.replaceChildren(swatch(r.schedule), document.createTextNode(r.schedule));
       numCell(tr, r.step); textCell(tr, r.stage ?? ''); textCell(tr, r.task); textCell(tr, r.statistic);
       const m = numCell(tr, r.mean); m.replaceChildren(samplesLink(fmt(r.mean), r.schedule, r.task, r.step));
       numCell(tr, r.ci_low); numCell(tr, r.ci_high); numCell(tr, r.n_prompts); return tr; });
+}
+function comparisons() {
   filtered('comparisons', ['schedule', 'vs', 'task', 'statistic', 'difference', 'ci low', 'ci high', 'prompts', 'p', 'separated from 0'],
-    B.comparisons.filter(c => !hidden.has(c.statistic)), ['schedule', 'task', 'statistic'], {statistic: main}, c => {
-      const tr = el('tr'); const s = textCell(tr, ''); s.appendChild(swatch(c.schedule)); s.appendChild(document.createTextNode(c.schedule));
+    B.comparisons, ['schedule', 'task', 'statistic'], {statistic: MAIN}, c => {
+      const tr = el('tr'); const s = textCell(tr, c.schedule); s.replaceChildren(swatch(c.schedule), document.createTextNode(c.schedule));
       textCell(tr, c.baseline); textCell(tr, c.task); textCell(tr, c.statistic);
       [c.difference, c.ci_low, c.ci_high, c.prompts, c.testable ? c.p : null].forEach(v => numCell(tr, v));
       const sep = textCell(tr, c.testable ? (c.separated ? 'yes' : 'no') : 'not testable: ' + c.note);
-      if (!c.separated) tr.classList.add('ns'); sep.className = c.separated ? '' : 'ns'; return tr; });
+      if (!c.separated) sep.className = 'ns'; return tr; });
 }
 
 // --- sample viewer (its data, samples.js, loads when the tab opens) ----------------------------------
 let S = null;
 function openSamples(want) {
-  if (!S) {
-    if (window.CREVAL_SAMPLES) { S = window.CREVAL_SAMPLES; initSamples(); }
-    else { $('s-status').textContent = 'loading samples…'; const sc = el('script'); sc.src = 'samples.js';
-      sc.onload = () => { S = window.CREVAL_SAMPLES; initSamples(); openSamples(want); };
-      sc.onerror = () => { $('s-status').textContent = 'samples.js is missing beside index.html'; };
-      document.body.appendChild(sc); return; }
-  }
+  if (!S) { load('samples.js', 'CREVAL_SAMPLES', $('s-status'), data => { S = data; initSamples(); openSamples(want); }); return; }
   const [schedule, task, step] = want;
   if (schedule && S.cells[schedule]) { $('s-schedule').value = schedule; onSchedule(); }
   if (task && (S.cells[$('s-schedule').value] || {})[task]) { $('s-task').value = task; onTask(); }
@@ -202,7 +209,7 @@ function show() {
       const box = el('div', 'sample ' + (s[1] === 1 ? 'ok' : s[1] === 0 ? 'bad' : ''));
       const grade = s[1] === 1 ? '✓ correct' : s[1] === 0 ? '✗ wrong' : 'ungraded';
       const parts = [grade]; if (s[2] !== null && s[2] !== undefined) parts.push('answer ' + JSON.stringify(s[2]));
-      parts.push('H ' + fmt(s[3]) + ' nats'); if (distinct) parts.push('×' + counts.get(s[0]));
+      parts.push('entropy ' + fmt(s[3])); if (distinct) parts.push('×' + counts.get(s[0]));
       box.appendChild(el('div', 'meta', parts.join(' · '))); box.appendChild(el('pre', null, s[0])); col.appendChild(box);
     });
     return col;
@@ -210,7 +217,8 @@ function show() {
   const f = view.querySelector('.focus'); if (f) f.scrollIntoView({block: 'nearest', inline: 'center'});
 }
 
-landing(); legend(); tables();
+landing(); legend(); comparisons();
 const over = DATA.figures.filter(f => f.id === 'plot-pareto' || f.id === 'plot-correctness');
-over.forEach(f => figure($('overview-plots'), structuredClone(f)));
 route();
+// the first view is rendered when its plots are: the browser test reads this (milliseconds since navigation)
+Promise.all(over.map(f => figure($('overview-plots'), structuredClone(f)))).then(() => { window.CREVAL_RENDERED = performance.now(); });
