@@ -158,7 +158,7 @@ def to_plotly(board: dict[str, Any], fig: dict[str, Any]) -> dict[str, Any]:
     nrows = math.ceil(n / cols)
     gap_x, gap_y = 0.07, 0.16
     layout: dict[str, Any] = {"annotations": [], "showlegend": True, "height": 330 * nrows + 90,
-                              "margin": {"t": 40, "b": 40, "l": 70, "r": 20},
+                              "margin": {"t": 60, "b": 40, "l": 70, "r": 20},
                               "legend": {"orientation": "h", "x": 0, "y": -0.12 / nrows - 0.06, "yanchor": "top"}}
     data: list[dict[str, Any]] = []
     seen: set[str] = set()
