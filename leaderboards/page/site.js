@@ -1,4 +1,4 @@
-// creval leaderboard page. Every piece of data reaches the page through textContent (never innerHTML):
+// creval leaderboard page. Every piece of data reaches the page through textContent, never parsed as HTML:
 // names and model outputs are untrusted text.
 'use strict';
 const DATA = JSON.parse(document.getElementById('data').textContent);
