@@ -66,7 +66,7 @@ def choose_diversity(rows: list[dict], requested: str | None) -> dict[str, Any]:
             raise CrevalError(f"--diversity {requested!r}: no such statistic in the results; the writing tasks have "
                               f"{', '.join(candidates)}")
         return {"statistic": requested, "requested": requested, "reason": "chosen with --diversity"}
-    undefined = []
+    undefined: list[str] = []
     for stat in DIVERSITY_ORDER:
         values = [r["mean"] for r in writing if r["statistic"] == stat]
         if values and all(math.isfinite(v) for v in values):

@@ -91,9 +91,10 @@ def figures(board: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _law(board: dict[str, Any], structured: list[str], entropy: dict[str, str | None]) -> dict[str, Any]:
-    panels, refused = [], []
+    panels: list[dict[str, Any]] = []
+    refused: list[str] = []
     for task in structured:
-        series = []
+        series: list[dict[str, Any]] = []
         for s in board["schedules"]:
             t = board["analysis"].get(s, {}).get("tasks", {}).get(task, {})
             law = t.get("entropy_law") or {}
@@ -117,8 +118,12 @@ def _law(board: dict[str, Any], structured: list[str], entropy: dict[str, str | 
         panels.append({"title": task, "ylabel": "pass@1 (share of samples correct)", "series": series})
     xlabel = "policy entropy H (nats per token)"
     fits = any(s["style"] == "fit" for p in panels for s in p["series"])
-    empty = None if fits else ("no structured task to fit" if not structured else
-                               "every fit was refused: " + "; ".join(refused) if refused else "no checkpoint to fit")
+    if fits:
+        empty = None
+    elif not structured:
+        empty = "no structured task to fit"
+    else:
+        empty = "every fit was refused: " + "; ".join(refused) if refused else "no checkpoint to fit"
     caption = ("Points: checkpoints; dashed: the least-squares fit of R = -a exp(H) + b (Cui et al. 2025) over them, "
                "in the same colour. " + ("Refused fits: " + "; ".join(refused) if refused else ""))
     return {"id": "plot-law", "title": "Entropy-performance law", "xlabel": xlabel, "panels": panels, "empty": empty,

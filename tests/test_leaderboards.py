@@ -172,7 +172,7 @@ def _board(div_values: dict[str, list[float]], names=("ref", "other")) -> dict:
     rows = []
     for i, s in enumerate(names):
         for j, step in enumerate((0, 10)):
-            def row(task, family, stat, mean, lo=math.nan, hi=math.nan):
+            def row(task, family, stat, mean, lo=math.nan, hi=math.nan, s=s, step=step):
                 return {"schedule": s, "step": step, "stage": None, "task": task, "family": family, "statistic": stat,
                         "mean": mean, "ci_low": lo, "ci_high": hi, "n_prompts": 10, "signature": "x", "cell": "c"}
             rows.append(row("m", "math", "pass@1", 0.2 + 0.1 * j + 0.1 * i, 0.1, 0.6))
@@ -189,7 +189,7 @@ def test_the_diversity_statistic_is_the_first_defined_one_and_used_everywhere():
     choice = choose_diversity(rows, None)
     assert choice["statistic"] == "distinct-1" and "distinct-2 not defined" in choice["reason"]
     assert choose_diversity(rows, "distinct-2")["statistic"] == "distinct-2"  # asked for: kept, even if empty
-    with pytest.raises(CrevalError, match="no such statistic.*distinct-1, distinct-2"):
+    with pytest.raises(CrevalError, match=r"no such statistic.*distinct-1, distinct-2"):
         choose_diversity(rows, "distinct-7")
 
 
