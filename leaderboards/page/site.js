@@ -26,7 +26,7 @@ function samplesLink(text, schedule, task, step) {
 }
 
 // --- header and tabs -------------------------------------------------------------------------------
-$('subtitle').textContent = `${B.schedules.length} schedules · manifest ${B.manifest} · diversity statistic ${B.diversity}` +
+$('subtitle').textContent = `${B.schedules.length} schedules · manifest ${String(B.manifest).split('/').pop()} · diversity statistic ${B.diversity}` +
   (B.incomplete.length ? ` · ${B.incomplete.length} planned cells not done (left out)` : '');
 const TABS = ['overview', 'plots', 'comparisons', 'values', 'samples'];
 const drawn = {};
