@@ -53,7 +53,7 @@ function load(file, name, status, done) {
 
 // --- sortable table: numbers by value, n/a always last ---------------------------------------------
 function sortable(table, th, col) {
-  const button = el('button', null, th.textContent); th.textContent = ''; th.appendChild(button);
+  const button = el('button'); button.append(...th.childNodes); th.appendChild(button);
   button.title = 'sort'; button.addEventListener('click', () => {
     const asc = table.dataset.sort !== 'asc' + col; table.dataset.sort = (asc ? 'asc' : 'desc') + col;
     const body = table.tBodies[0], rows = Array.from(body.rows);
