@@ -33,7 +33,7 @@ def draw(board: dict[str, Any], fig: dict[str, Any], path: Path) -> None:
     panels = fig["panels"] or [{"title": "", "ylabel": "", "series": []}]
     cols = min(len(panels), 3)
     rows = math.ceil(len(panels) / cols)
-    f, axes = plt.subplots(rows, cols, figsize=(4.2 * cols + 0.6, 3.4 * rows + 1.0), squeeze=False)
+    f, axes = plt.subplots(rows, cols, figsize=(max(4.2 * cols + 0.6, 7.5), 3.4 * rows + 1.0), squeeze=False)
     handles: dict[str, Any] = {}
     for ax, panel in zip(axes.flat, panels):
         for s in panel["series"]:
@@ -62,10 +62,12 @@ def draw(board: dict[str, Any], fig: dict[str, Any], path: Path) -> None:
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     f.suptitle(_plain(fig["title"]), fontsize=13)
+    bottom = 0.0
     if handles:
         f.legend(list(handles.values()), list(handles), loc="lower center", ncol=min(len(handles), 4), fontsize=10,
                  frameon=False)
-    f.tight_layout(rect=(0, 0.1 if handles else 0, 1, 1))
+        bottom = min(0.4, (0.15 + 0.25 * math.ceil(len(handles) / 4)) / f.get_figheight())  # inches -> a share
+    f.tight_layout(rect=(0, bottom, 1, 1))
     f.savefig(path, dpi=100)
     plt.close(f)
 
