@@ -143,7 +143,7 @@ def _pareto(board: dict[str, Any]) -> dict[str, Any]:
     if front:
         series.append({"schedule": None, "name": "Pareto front", "style": "front", "x": [p["correctness"] for p in front],
                        "y": [p["diversity"] for p in front], "text": [f"{p['schedule']} step {p['step']}" for p in front]})
-    empty = None if pts else (f"no checkpoint has both a structured pass@1 and a finite writing {div}")
+    empty = None if pts else f"no checkpoint has both a structured pass@1 and a finite writing {div} (--diversity picks another)"
     return {"id": "plot-pareto", "title": "Correctness vs creativity", "xlabel": "structured pass@1 (mean over math and code)",
             "panels": [{"title": "every checkpoint", "ylabel": f"writing {_unit(div)}", "series": series}],
             "empty": empty, "caption": f"Each point a checkpoint; ringed and joined: the Pareto front (no other checkpoint "
