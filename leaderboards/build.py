@@ -265,7 +265,8 @@ def markdown(board: dict[str, Any]) -> str:
                 groups.append((f"{_md(c['task'])} law a / b / R²", []))
             groups[-1][1].append(c)
             continue
-        name = {"final": f"{_md(c['task'])} {_md(c['statistic'])}", "collapse": f"{_md(c['task'])} collapse step",
+        stat = "entropy" if str(c["statistic"]).startswith("token_entropy") else c["statistic"]
+        name = {"final": f"{_md(c['task'])} {_md(stat)}", "collapse": f"{_md(c['task'])} collapse step",
                 "bwt": "BWT", "retention": f"{_md(c['task'])} retention"}[kind]
         groups.append((name + arrow[c["direction"]], [c]))
     lines = ["| schedule | final step | " + " | ".join(g for g, _ in groups) + " |", "|---|---:|" + "---:|" * len(groups)]
@@ -275,7 +276,8 @@ def markdown(board: dict[str, Any]) -> str:
     choice = board.get("diversity_choice") or {}
     lines += ["", f"Final checkpoints; [low, high]: the 95% interval over prompts; **bold**: best in its column "
               f"(↑ higher / ↓ lower is better); †: the paired sign-flip test (two-sided 5%) does not separate it from "
-              f"the reference schedule {_md(table['reference'])}, or cannot test it. Diversity statistic: "
+              f"the reference schedule {_md(table['reference'])}, or cannot test it. Entropy: the policy's, in nats per token; "
+              f"collapse step: none = never below the threshold; law: R = -a exp(H) + b. Diversity statistic: "
               f"{board['diversity']} ({choice.get('reason', '')}).", ""]
     for fig in figures(clean):
         lines.append(f"![{_md(fig['title'])}]({fig['id']}.png)")
