@@ -35,7 +35,7 @@ def main() -> None:
     shots = Path(tempfile.mkdtemp(prefix="creval-shots-"))
     driver = chromium()
     try:
-        measured = check_site(driver, result.site, shots=shots, sample=(result.board["schedules"][0], "toy_math"))
+        measured = check_site(driver, result.site, shots=shots, sample=(result.board["schedules"][0], "toy_code"))
     finally:
         driver.quit()
     args.out.mkdir(parents=True, exist_ok=True)

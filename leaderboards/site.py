@@ -1,9 +1,10 @@
 """The static site: ``index.html`` that opens from disk with no network (plotly's JavaScript, the page's
 script and style shipped beside it), tabs for the overview (the landing table), plots, comparisons, all
 values and the sample viewer, and PNGs of the plots. Model outputs are untrusted text: all data reaches
-the page as JSON inside ``<script type="application/json">`` (or ``samples.js``, loaded when the sample
-viewer opens) with ``<``, ``>`` and ``&`` escaped, so ``</script>`` in a generation cannot end it, and
-is put on the page with ``textContent``, never as HTML; names reaching plotly are HTML-escaped.
+the page as JSON inside ``<script type="application/json">`` (or ``values.js``, ``samples.js`` and
+``samples-<i>.js``, loaded when their tab or schedule is opened) with ``<``, ``>`` and ``&`` escaped,
+so ``</script>`` in a generation cannot end it, and is put on the page with ``textContent``, never as
+HTML; names reaching plotly are HTML-escaped.
 """
 from __future__ import annotations
 
@@ -74,7 +75,10 @@ def prompts(task_specs: list[str], placed: list) -> tuple[dict, dict]:
 
 
 def samples(placed: list, results: Path) -> dict:
-    """schedule -> task -> prompt -> step -> [[text, correct, answer, entropy]] (correct 1/0/None)."""
+    """schedule -> task -> prompt -> step -> [[text, correct, answer, entropy, note]] (correct 1/0/None;
+    the answer the grader extracted, for code a fingerprint of the program's behaviour; the grade's
+    status and detail where it is not a plain grade); up to
+    ``MAX_PROMPTS`` prompts per task, texts cut at ``MAX_CHARS``."""
     store = Store(results)
     out: dict = {}
     for p, cell in placed:
@@ -89,8 +93,11 @@ def samples(placed: list, results: Path) -> dict:
                 grade = grades.get(pid, [None] * len(gens[pid]))[j]
                 entropy = sum(g.token_entropy) / len(g.token_entropy) if g.token_entropy else None
                 correct = getattr(grade, "correct", None)
+                status = getattr(grade, "status", "graded")
+                last = (getattr(grade, "detail", "") or "").strip().splitlines()[-1:]  # a traceback's error line
+                note = "" if status in ("graded", "passed") else f"{status}: {''.join(last)}"[:100].rstrip(": ")
                 shown.append([g.text[:MAX_CHARS], None if correct is None else int(correct),
-                              getattr(grade, "answer", None), None if entropy is None else round(entropy, 4)])
+                              getattr(grade, "answer", None), None if entropy is None else round(entropy, 4), note])
             out.setdefault(p.schedule, {}).setdefault(cell.task, {}).setdefault(pid, {})[str(p.step)] = shown
     return out
 
@@ -141,7 +148,11 @@ def write_site(board: dict, placed: list, results: Path, out: Path, task_specs: 
             "colours": {s: colour(clean, s) for s in clean["schedules"]},
             "landing": landing(clean), "figures": [to_plotly(clean, f) for f in figs]}
     _script(out / "values.js", "CREVAL_VALUES", _columns([r for r in clean["rows"] if r["statistic"] in shown], VALUE))
-    _script(out / "samples.js", "CREVAL_SAMPLES", {"cells": samples(placed, results), "prompts": texts, "missing": missing})
+    cells = samples(placed, results)
+    shown_schedules = [s for s in clean["schedules"] if s in cells]
+    _script(out / "samples.js", "CREVAL_SAMPLES", {"schedules": shown_schedules, "prompts": texts, "missing": missing})
+    for i, s in enumerate(shown_schedules):
+        _script(out / f"samples-{i}.js", f"CREVAL_SAMPLES_{i}", cells[s])
     with resources.as_file(page / "index.html") as src:
         html = src.read_text(encoding="utf-8")
     (out / "index.html").write_text(html.replace("__DATA__", _safe_json(data)), encoding="utf-8")

@@ -119,7 +119,8 @@ def test_leaderboard_build_writes_tables_plots_and_site(swept, tmp_path):
     out = tmp_path / "site"
     assert main(["leaderboard", "build", "--results", str(root / "results"), "--manifest", str(manifest),
                  "--out", str(out), "--entropy-threshold", "1.0"]) == 0
-    for name in ("index.html", "plotly.min.js", "site.js", "site.css", "values.js", "samples.js", "leaderboard.json",
+    for name in ("index.html", "plotly.min.js", "site.js", "site.css", "values.js", "samples.js", "samples-0.js", "samples-1.js",
+                 "leaderboard.json",
                  "leaderboard.csv", "leaderboard.md", "plot-entropy.png", "plot-correctness.png", "plot-diversity.png",
                  "plot-law.png", "plot-pareto.png"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name

@@ -169,22 +169,30 @@ function comparisons() {
       if (!c.separated) sep.className = 'ns'; return tr; });
 }
 
-// --- sample viewer (its data, samples.js, loads when the tab opens) ----------------------------------
-let S = null;
-function openSamples(want) {
-  if (!S) { load('samples.js', 'CREVAL_SAMPLES', $('s-status'), data => { S = data; initSamples(); openSamples(want); }); return; }
-  const [schedule, task, step] = want;
-  if (schedule && S.cells[schedule]) { $('s-schedule').value = schedule; onSchedule(); }
-  if (task && (S.cells[$('s-schedule').value] || {})[task]) { $('s-task').value = task; onTask(); }
-  focusStep = step; show();
+// --- sample viewer: samples.js (schedules, prompts) loads when the tab opens, samples-<i>.js (one
+// schedule's samples) when that schedule is chosen, so the viewer's weight does not grow with the sweep
+let S = null, focusStep;
+function withSchedule(name, done) {
+  if (S.cells[name]) { done(); return; }
+  const i = S.schedules.indexOf(name);
+  load(`samples-${i}.js`, `CREVAL_SAMPLES_${i}`, $('s-status'), data => { S.cells[name] = data; done(); });
 }
-let focusStep;
+function openSamples(want) {
+  if (!S) { load('samples.js', 'CREVAL_SAMPLES', $('s-status'), data => { S = {...data, cells: {}}; initSamples(); openSamples(want); }); return; }
+  const [schedule, task, step] = want;
+  if (schedule && S.schedules.includes(schedule)) $('s-schedule').value = schedule;
+  withSchedule($('s-schedule').value, () => {
+    onSchedule();
+    if (task && (S.cells[$('s-schedule').value] || {})[task]) { $('s-task').value = task; onTask(); }
+    focusStep = step; show();
+  });
+}
 function fill(s, values) { s.replaceChildren(...values.map(v => { const o = el('option', null, v); o.value = v; return o; })); }
 function initSamples() {
-  $('s-status').textContent = '';
-  fill($('s-schedule'), Object.keys(S.cells));
-  $('s-schedule').onchange = () => { onSchedule(); show(); }; $('s-task').onchange = () => { onTask(); show(); };
-  $('s-prompt').onchange = show; $('s-distinct').onchange = show; onSchedule();
+  fill($('s-schedule'), S.schedules);
+  $('s-schedule').onchange = () => withSchedule($('s-schedule').value, () => { onSchedule(); show(); });
+  $('s-task').onchange = () => { onTask(); show(); };
+  $('s-prompt').onchange = show; $('s-distinct').onchange = show;
 }
 function onSchedule() { const keep = $('s-task').value; fill($('s-task'), Object.keys(S.cells[$('s-schedule').value] || {})); if (keep) $('s-task').value = keep; if (!$('s-task').value) $('s-task').selectedIndex = 0; onTask(); }
 function onTask() { const keep = $('s-prompt').value; fill($('s-prompt'), Object.keys((S.cells[$('s-schedule').value] || {})[$('s-task').value] || {})); if (keep) $('s-prompt').value = keep; if (!$('s-prompt').value) $('s-prompt').selectedIndex = 0; }
@@ -209,7 +217,7 @@ function show() {
       const box = el('div', 'sample ' + (s[1] === 1 ? 'ok' : s[1] === 0 ? 'bad' : ''));
       const grade = s[1] === 1 ? '✓ correct' : s[1] === 0 ? '✗ wrong' : 'ungraded';
       const parts = [grade]; if (s[2] !== null && s[2] !== undefined) parts.push('answer ' + JSON.stringify(s[2]));
-      parts.push('entropy ' + fmt(s[3])); if (distinct) parts.push('×' + counts.get(s[0]));
+      parts.push('entropy ' + fmt(s[3])); if (s[4]) parts.push(s[4]); if (distinct) parts.push('×' + counts.get(s[0]));
       box.appendChild(el('div', 'meta', parts.join(' · '))); box.appendChild(el('pre', null, s[0])); col.appendChild(box);
     });
     return col;
