@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import sharpened_sweep
-from site_check import CHROMIUM, DRIVER, check_site, chromium
+from site_check import CHROMIUM, DRIVER, _wait, check_site, chromium
 
 import creval
 from creval.records import GenerationConfig
@@ -113,9 +113,10 @@ def test_site_sorts_filters_and_shows_payloads_as_text(site, browser):
     target = link.get_attribute("href").split("#", 1)[1]
     assert target.startswith("samples/")
     link.click()
-    assert browser.find_elements(By.CSS_SELECTOR, "#s-view .col.focus")
+    _wait(browser, "return document.querySelector('#s-view .col.focus')")  # its data loads with the tab
     # the sample viewer: the payload shows as text and ran nothing; the distinct toggle counts repeats
     Select(browser.find_element(By.ID, "s-schedule")).select_by_value("joint")
+    _wait(browser, "return S.cells['joint'] && document.querySelector('#s-task option[value=\"mini_writing\"]')")
     Select(browser.find_element(By.ID, "s-task")).select_by_value("mini_writing")
     texts = [pre.text for pre in browser.find_elements(By.CSS_SELECTOR, "#s-view pre")]
     assert PAYLOAD in texts
