@@ -4,13 +4,14 @@ Per schedule, task and statistic: the value at every checkpoint (mean over promp
 interval of ``creval.stats``), the final value and the area under the trajectory; per schedule:
 minimum and final token entropy, the collapse step (first step whose entropy is below half the first
 checkpoint's, or an absolute threshold), creativity retention (writing diversity at the end / at the
-start), the entropy-performance fit per structured task (refused, with the reason, where it would mean
+start; one diversity statistic for the whole board: ``--diversity`` or ``choose_diversity``'s automatic
+choice), the entropy-performance fit per structured task (refused, with the reason, where it would mean
 nothing), backward transfer for staged schedules (stages declare their ``families``; the stage-end
 checkpoints used are listed); across schedules: the Pareto front of (structured pass@1, writing
 diversity) over all checkpoints, and paired comparisons at the final checkpoints against the first
 schedule (sign-flip test; "not testable" rows are never separated). Values whose signatures are not
 comparable are refused (``check_comparable``). Written: ``leaderboard.json``, ``leaderboard.csv``,
-``leaderboard.md``, and the site (``site.py``).
+``leaderboard.md`` (the landing table of ``landing.py`` and the PNG plots), and the site (``site.py``).
 """
 from __future__ import annotations
 

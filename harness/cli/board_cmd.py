@@ -36,7 +36,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--diversity", metavar="STAT", default=None,
                    help="the writing diversity statistic of the tables, plots, creativity retention, backward transfer "
                    "and the Pareto front, e.g. distinct-1 (default: the first of distinct-2, distinct-1, distinct-3, "
-                   "ead-2, ead-1, embedding-diversity defined at every checkpoint of every writing task)")
+                   "ead-2, ead-1, embedding-diversity, distinct-2-li, distinct-1-li defined at every checkpoint of "
+                   "every writing task)")
     bs = sub.add_parser("best", help="the checkpoint to ship from each schedule, on a held-out statistic",
                         description="Per schedule, the checkpoint that scores best on STATISTIC of TASK on half of the "
                         "prompts (an earlier one instead when a paired test shows it within --tolerance of it), its "
