@@ -4,13 +4,14 @@ Per schedule, task and statistic: the value at every checkpoint (mean over promp
 interval of ``creval.stats``), the final value and the area under the trajectory; per schedule:
 minimum and final token entropy, the collapse step (first step whose entropy is below half the first
 checkpoint's, or an absolute threshold), creativity retention (writing diversity at the end / at the
-start), the entropy-performance fit per structured task (refused, with the reason, where it would mean
+start; one diversity statistic for the whole board: ``--diversity`` or ``choose_diversity``'s automatic
+choice), the entropy-performance fit per structured task (refused, with the reason, where it would mean
 nothing), backward transfer for staged schedules (stages declare their ``families``; the stage-end
 checkpoints used are listed); across schedules: the Pareto front of (structured pass@1, writing
 diversity) over all checkpoints, and paired comparisons at the final checkpoints against the first
 schedule (sign-flip test; "not testable" rows are never separated). Values whose signatures are not
 comparable are refused (``check_comparable``). Written: ``leaderboard.json``, ``leaderboard.csv``,
-``leaderboard.md``, and the site (``site.py``).
+``leaderboard.md`` (the landing table of ``landing.py`` and the PNG plots), and the site (``site.py``).
 """
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ from .collect import CellScores, read_sweep
 
 STRUCTURED = ("math", "code")
 DIVERSITY = "distinct-2"
+# the automatic choice: the first of these defined (finite) at every checkpoint of every writing task
+DIVERSITY_ORDER = ("distinct-2", "distinct-1", "distinct-3", "ead-2", "ead-1", "embedding-diversity", "distinct-2-li",
+                   "distinct-1-li")
 CORRECT = "pass@1"
 ENTROPY = "token_entropy"  # of the distribution sampled (after top-p; 0 when greedy)
 MODEL_ENTROPY = "token_entropy_model"  # the policy's full-vocabulary entropy at temperature T
@@ -48,15 +52,42 @@ def _mean(values: list[float]) -> float:
     return sum(vals) / len(vals) if vals else float("nan")
 
 
+def choose_diversity(rows: list[dict], requested: str | None) -> dict[str, Any]:
+    """The writing diversity statistic of the whole board, and why: ``requested`` where given (it must be
+    a statistic of the results), else the first of ``DIVERSITY_ORDER`` with a finite value at every
+    checkpoint of every writing task (distinct-2 is undefined on one-word outputs: no bigrams)."""
+    writing = [r for r in rows if r["family"] == "writing"]
+    present = sorted({r["statistic"] for r in writing} or {r["statistic"] for r in rows})
+    if requested is not None:
+        if requested not in {r["statistic"] for r in rows}:
+            candidates = [s for s in present if statistic_info(s).direction == 1 and s in DIVERSITY_ORDER] or present
+            raise CrevalError(f"--diversity {requested!r}: no such statistic in the results; the writing tasks have "
+                              f"{', '.join(candidates)}")
+        return {"statistic": requested, "requested": requested, "reason": "chosen with --diversity"}
+    undefined: list[str] = []
+    for stat in DIVERSITY_ORDER:
+        values = [r["mean"] for r in writing if r["statistic"] == stat]
+        if values and all(math.isfinite(v) for v in values):
+            why = f"; {', '.join(undefined)} not defined at every writing checkpoint" if undefined else ""
+            return {"statistic": stat, "requested": "auto", "reason": f"the first diversity statistic defined on the "
+                    f"writing outputs{why}"}
+        if values:
+            undefined.append(stat)
+    return {"statistic": DIVERSITY, "requested": "auto", "reason": "no diversity statistic is defined at every writing "
+            "checkpoint" if writing else "no writing task"}
+
+
 def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: float = 0.5, relative: bool = True,
-          diversity: str = DIVERSITY) -> dict[str, Any]:
-    """``diversity``: the writing statistic for creativity retention, backward transfer and the Pareto
-    front (distinct-2 by default; distinct-1 suits one-word answers). Collapse: entropy below
+          diversity: str | None = None) -> dict[str, Any]:
+    """``diversity``: the writing statistic of the tables, plots, creativity retention, backward transfer
+    and the Pareto front; None: the automatic choice (``choose_diversity``). Collapse: entropy below
     ``entropy_threshold`` times the first checkpoint's (``relative``, the default: 0.5 = half of it)
     or below ``entropy_threshold`` nats."""
     scores = read_sweep(results, manifest_path)
     manifest, placed = scores.manifest, scores.placed
     rows = scores.rows()
+    choice = choose_diversity(rows, diversity)
+    diversity = choice["statistic"]
     schedules = [s.name for s in manifest.schedules]
     value = {(r["schedule"], r["step"], r["task"], r["statistic"]): r["mean"] for r in rows}
     families = {r["task"]: r["family"] for r in rows}
@@ -130,6 +161,7 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
                                     **_compared(a_cell.values[stat], b_cell.values[stat])})
 
     board = {"manifest": str(manifest_path), "schedules": schedules, "rows": rows, "analysis": analysis, "diversity": diversity,
+             "diversity_choice": choice,
              "pareto": pareto, "comparisons": comparisons,
              "entropy_threshold": {"value": entropy_threshold, "relative": relative},
              "incomplete": [{"schedule": c.schedule, "step": c.step, "task": c.task, "state": c.state}
@@ -138,7 +170,7 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
     _write_outputs(board, out)
     from .site import write_site
 
-    write_site(board, placed, results, out)
+    write_site(board, placed, results, out, manifest.tasks)
     return board
 
 
@@ -174,22 +206,65 @@ def _write_outputs(board: dict[str, Any], out: Path) -> None:
     (out / "leaderboard.md").write_text(markdown(board))
 
 
+_MD = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "*": "\\*", "_": "\\_", "`": "\\`", "[": "\\[", "\n": " "}
+
+
+def _md(text: Any) -> str:
+    """A table cell as text on GitHub: no markup, no column break."""
+    return "".join(_MD.get(ch, ch) for ch in str(text))
+
+
+def _md_value(cell: dict[str, Any]) -> str:
+    if cell.get("never"):
+        text = "none"
+    elif cell.get("value") is None:
+        return "n/a"
+    else:
+        v = cell["value"]
+        text = str(v) if isinstance(v, int) else f"{v:.3f}"
+    if cell.get("low") is not None and cell.get("high") is not None:
+        text += f" [{cell['low']:.2f}, {cell['high']:.2f}]"
+    if cell.get("best"):
+        text = f"**{text}**"
+    if cell.get("separated") is False:
+        text += " †"
+    return text
+
+
 def markdown(board: dict[str, Any]) -> str:
-    """The final checkpoint of every schedule: one row per schedule, a column per task and statistic."""
-    final: dict[str, dict[str, float]] = defaultdict(dict)
-    last = {s: max((r["step"] for r in board["rows"] if r["schedule"] == s), default=None) for s in board["schedules"]}
-    wanted = (CORRECT, board.get("diversity", DIVERSITY), ENTROPY)
-    for r in board["rows"]:
-        if r["step"] == last[r["schedule"]] and r["statistic"] in wanted:
-            final[r["schedule"]][f"{r['task']} {r['statistic']}"] = r["mean"]
-    columns = sorted({c for v in final.values() for c in v})
-    lines = ["| schedule | step | " + " | ".join(columns) + " |", "|---|---|" + "---|" * len(columns)]
-    for s in board["schedules"]:
-        cells = [f"{final[s].get(c, float('nan')):.3f}" for c in columns]
-        lines.append(f"| {s} | {last[s]} | " + " | ".join(cells) + " |")
-    marked = [c for c in board["comparisons"] if not c["separated"] and c["statistic"] in wanted]
-    if marked:
+    """The landing table (a row per schedule, the final values with their intervals and the trajectory
+    analysis) and the plots as PNGs, for a README on GitHub."""
+    from .figures import figures
+    from .landing import landing
+
+    clean = finite(board)
+    table = landing(clean)
+    arrow = {1: " ↑", -1: " ↓", 0: ""}
+    groups: list[tuple[str, list[dict[str, Any]]]] = []  # a column of the Markdown table: its header, its columns
+    for c in table["columns"]:
+        kind = c["key"].split(":")[0]
+        if kind.startswith("law_"):
+            if kind == "law_a":
+                groups.append((f"{_md(c['task'])} law a / b / R²", []))
+            groups[-1][1].append(c)
+            continue
+        stat = "entropy" if str(c["statistic"]).startswith("token_entropy") else c["statistic"]
+        name = {"final": f"{_md(c['task'])} {_md(stat)}", "collapse": f"{_md(c['task'])} collapse step",
+                "bwt": "BWT", "retention": f"{_md(c['task'])} retention"}[kind]
+        groups.append((name + arrow[c["direction"]], [c]))
+    lines = ["| schedule | final step | " + " | ".join(g for g, _ in groups) + " |", "|---|---:|" + "---:|" * len(groups)]
+    for r in table["rows"]:
+        cells = [" / ".join(_md_value(r["cells"][c["key"]]) for c in cols) for _, cols in groups]
+        lines.append(f"| {_md(r['schedule'])} | {r['step']} | " + " | ".join(cells) + " |")
+    choice = board.get("diversity_choice") or {}
+    model = any(c["statistic"] == MODEL_ENTROPY for c in table["columns"])
+    entropy = "the policy's (full vocabulary)" if model else "of the sampled distribution"
+    lines += ["", f"Final checkpoints; [low, high]: the 95% interval over prompts; **bold**: best in its column "
+              f"(↑ higher / ↓ lower is better); †: the paired sign-flip test (two-sided 5%) does not separate it from "
+              f"the reference schedule {_md(table['reference'])}, or cannot test it. Entropy: {entropy}, in nats per token; "
+              f"collapse step: none = never below the threshold; law: R = -a exp(H) + b. Diversity statistic: "
+              f"{board['diversity']} ({choice.get('reason', '')}).", ""]
+    for fig in figures(clean):
+        lines.append(f"![{_md(fig['title'])}]({fig['id']}.png)")
         lines.append("")
-        lines.append("Differences the paired sign-flip test does not separate from zero (or cannot test): " +
-                     "; ".join(f"{c['schedule']} vs {c['baseline']} {c['task']} {c['statistic']}" for c in marked))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)

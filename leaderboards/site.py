@@ -1,32 +1,84 @@
-"""The static site: ``index.html`` that opens from disk with no network (plotly's JavaScript shipped
-beside it as ``plotly.min.js``), sortable tables, interactive plots, PNGs of the main plots, and a
-sample viewer. Model outputs are untrusted text: all data reaches the page as JSON inside
-``<script type="application/json">`` (with ``<`` escaped, so ``</script>`` in a generation cannot end
-it) and is put on the page with ``textContent``, never as HTML: a generation holding ``<script>`` or
-``</textarea>`` shows as text and runs nothing.
+"""The static site: ``index.html`` that opens from disk with no network (plotly's JavaScript, the page's
+script and style shipped beside it), tabs for the overview (the landing table), plots, comparisons, all
+values and the sample viewer, and PNGs of the plots. Model outputs are untrusted text: all data reaches
+the page as JSON inside ``<script type="application/json">`` (or ``values.js``, ``samples.js`` and
+``samples-<i>.js``, loaded when their tab or schedule is opened) with ``<``, ``>`` and ``&`` escaped,
+so ``</script>`` in a generation cannot end it, and is put on the page with ``textContent``, never as
+HTML; names reaching plotly are HTML-escaped.
 """
 from __future__ import annotations
 
 import json
-import math
+import shutil
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from creval.errors import CrevalError
 from creval.frames import table_to_generations, table_to_grades
 from creval.jsonsafe import finite
 from creval.store import Store
+
+from .figures import colour, figures, to_plotly
+from .landing import landing
+from .pngs import pngs
 
 MAX_PROMPTS = 12  # per task in the sample viewer, to keep the page small
 MAX_CHARS = 1500
 
 
+def _rounded(obj: Any) -> Any:
+    """Six significant digits: the page shows three decimals, and the page's weight is mostly digits."""
+    if isinstance(obj, float):
+        return float(f"{obj:.6g}")
+    if isinstance(obj, dict):
+        return {k: _rounded(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_rounded(v) for v in obj]
+    return obj
+
+
 def _safe_json(data: Any) -> str:
-    text = json.dumps(data, allow_nan=False, default=lambda x: None)
+    text = json.dumps(_rounded(finite(data)), allow_nan=False, default=lambda x: None, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _gold(reference: Any) -> str | None:
+    if reference is None or isinstance(reference, (str, int, float)):
+        return None if reference is None else str(reference)[:MAX_CHARS]
+    if isinstance(reference, dict) and ("solution" in reference or "tests" in reference):
+        return "\n".join(str(reference[k]) for k in ("solution", "tests") if reference.get(k))[:MAX_CHARS]
+    return json.dumps(reference, default=str)[:MAX_CHARS]
+
+
+def prompts(task_specs: list[str], placed: list) -> tuple[dict, dict]:
+    """task label -> prompt id -> {text, gold}, for the tasks that load here with the prompts the cells
+    were generated from; and task label -> why its prompt text is not shown."""
+    from creval.runner import load_task
+
+    hashes = {cell.task: cell.meta.get("task", {}).get("prompts_hash") for _, cell in placed}
+    out: dict = {}
+    missing: dict = {}
+    for spec in task_specs:
+        try:
+            task = load_task(spec)
+        except (CrevalError, OSError) as exc:
+            missing[spec] = f"the task does not load here: {exc}"
+            continue
+        if task.label not in hashes:
+            continue
+        if hashes[task.label] != task.prompts_hash:
+            missing[task.label] = "the task's prompts changed since these cells were generated"
+            continue
+        out[task.label] = {p.id: {"text": p.text[:MAX_CHARS], "gold": _gold(p.reference)} for p in task.prompt_set}
+    return out, missing
+
+
 def samples(placed: list, results: Path) -> dict:
-    """schedule -> task -> prompt -> step -> [{text, correct, entropy}]."""
+    """schedule -> task -> prompt -> step -> [[text, correct, answer, entropy, note]] (correct 1/0/None;
+    the answer the grader extracted, for code a fingerprint of the program's behaviour; the grade's
+    status and detail where it is not a plain grade); up to
+    ``MAX_PROMPTS`` prompts per task, texts cut at ``MAX_CHARS``."""
     store = Store(results)
     out: dict = {}
     for p, cell in placed:
@@ -40,146 +92,67 @@ def samples(placed: list, results: Path) -> dict:
             for j, g in enumerate(gens[pid]):
                 grade = grades.get(pid, [None] * len(gens[pid]))[j]
                 entropy = sum(g.token_entropy) / len(g.token_entropy) if g.token_entropy else None
-                shown.append({"text": g.text[:MAX_CHARS], "correct": getattr(grade, "correct", None), "entropy": entropy})
+                correct = getattr(grade, "correct", None)
+                status = getattr(grade, "status", "graded")
+                last = (getattr(grade, "detail", "") or "").strip().splitlines()[-1:]  # a traceback's error line
+                note = "" if status in ("graded", "passed") else f"{status}: {''.join(last)}"[:100].rstrip(": ")
+                shown.append([g.text[:MAX_CHARS], None if correct is None else int(correct),
+                              getattr(grade, "answer", None), None if entropy is None else round(entropy, 4), note])
             out.setdefault(p.schedule, {}).setdefault(cell.task, {}).setdefault(pid, {})[str(p.step)] = shown
     return out
 
 
-def _figures(board: dict) -> list[dict]:
-    figs = []
-    rows = board["rows"]
-    for stat in ("token_entropy", "pass@1", "distinct-2"):
-        traces = []
-        for s in board["schedules"]:
-            for task in sorted({r["task"] for r in rows if r["statistic"] == stat}):
-                pts = [(r["step"], r["mean"]) for r in rows if r["schedule"] == s and r["task"] == task and r["statistic"] == stat]
-                if pts:
-                    traces.append({"type": "scatter", "mode": "lines+markers", "name": f"{s} / {task}",
-                                   "x": [p[0] for p in pts], "y": [p[1] for p in pts]})
-        if traces:
-            figs.append({"id": f"plot-{stat}", "title": f"{stat} vs step", "data": traces,
-                         "layout": {"xaxis": {"title": "step"}, "yaxis": {"title": stat}}})
-    pareto = board["pareto"]
-    if pareto:
-        front = sorted((p for p in pareto if p["on_front"]), key=lambda p: p["correctness"] or 0)
-        figs.append({"id": "plot-pareto", "title": "correctness vs creativity (Pareto front)", "data": [
-            {"type": "scatter", "mode": "markers", "name": "checkpoints", "x": [p["correctness"] for p in pareto],
-             "y": [p["diversity"] for p in pareto], "text": [f"{p['schedule']} step {p['step']}" for p in pareto]},
-            {"type": "scatter", "mode": "lines", "name": "Pareto front", "x": [p["correctness"] for p in front],
-             "y": [p["diversity"] for p in front]}],
-            "layout": {"xaxis": {"title": "structured pass@1"}, "yaxis": {"title": "writing distinct-2"}}})
-    fits = []
-    for s, a in board["analysis"].items():
-        for task, t in a["tasks"].items():
-            law = t.get("entropy_law") or {}
-            if "a" in law:
-                ent = [r["mean"] for r in rows if r["schedule"] == s and r["task"] == task and r["statistic"] == "token_entropy"]
-                acc = [r["mean"] for r in rows if r["schedule"] == s and r["task"] == task and r["statistic"] == "pass@1"]
-                hs = sorted(h for h in ent if h is not None and math.isfinite(h))
-                fits.append({"type": "scatter", "mode": "markers", "name": f"{s} / {task}", "x": ent, "y": acc})
-                fits.append({"type": "scatter", "mode": "lines", "name": f"fit {s} / {task}", "x": hs,
-                             "y": [law["b"] - law["a"] * math.exp(h) for h in hs]})
-    if fits:
-        figs.append({"id": "plot-law", "title": "entropy-performance law R = -a exp(H) + b", "data": fits,
-                     "layout": {"xaxis": {"title": "token entropy"}, "yaxis": {"title": "pass@1"}}})
-    return figs
+VALUE = ("schedule", "step", "stage", "task", "statistic", "mean", "ci_low", "ci_high", "n_prompts")
+COMPARISON = ("schedule", "baseline", "task", "statistic", "difference", "ci_low", "ci_high", "prompts", "p", "testable",
+              "separated", "note")
 
 
-def _pngs(figs: list[dict], out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    for fig in figs:
-        plt.figure(figsize=(6, 4))
-        for trace in fig["data"]:
-            xs = [x if x is not None else math.nan for x in trace["x"]]
-            ys = [y if y is not None else math.nan for y in trace["y"]]
-            plt.plot(xs, ys, "o" if trace["mode"] == "markers" else "-o", label=trace["name"], markersize=4)
-        plt.title(fig["title"])
-        plt.xlabel(fig["layout"]["xaxis"]["title"])
-        plt.ylabel(fig["layout"]["yaxis"]["title"])
-        plt.legend(fontsize=6)
-        plt.tight_layout()
-        plt.savefig(out / f"{fig['id']}.png", dpi=100)
-        plt.close()
+def _columns(items: list[dict], keys: tuple[str, ...]) -> dict:
+    """Records as a header and rows of values (half the bytes of repeating every key)."""
+    return {"keys": list(keys), "rows": [[x[k] for k in keys] for x in items]}
 
 
-def write_site(board: dict, placed: list, results: Path, out: Path) -> None:
+def _script(path: Path, name: str, data: Any) -> None:
+    """Data the page loads with a ``<script src>`` (which works from disk, where fetch does not)."""
+    path.write_text(f"window.{name} = {_safe_json(data)};\n", encoding="utf-8")
+
+
+def _shown(rows: list[dict]) -> set[str]:
+    """The statistics the page shows: all but ``_lo`` / ``_hi`` bounds that repeat their statistic's value
+    at every row (an exact entropy is its own bound)."""
+    value = {(r["schedule"], r["step"], r["task"], r["statistic"]): r["mean"] for r in rows}
+    stats = {r["statistic"] for r in rows}
+    repeats = {s for s in stats if s.endswith(("_lo", "_hi")) and all(
+        r["mean"] == value.get((r["schedule"], r["step"], r["task"], s[:-3])) for r in rows if r["statistic"] == s)}
+    return stats - repeats
+
+
+def write_site(board: dict, placed: list, results: Path, out: Path, task_specs: list[str] | None = None) -> None:
     import plotly.offline
 
     (out / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
-    figs = _figures(finite(board))
-    _pngs(figs, out)
-    data = {"board": finite({k: board[k] for k in ("schedules", "rows", "analysis", "pareto", "comparisons")}),
-            "figures": figs, "samples": finite(samples(placed, results))}
-    html = PAGE.replace("__DATA__", _safe_json(data))
-    (out / "index.html").write_text(html, encoding="utf-8")
-
-
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>creval leaderboard</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:1.5em;max-width:1200px} table{border-collapse:collapse;font-size:13px;margin:.5em 0}
-th,td{border:1px solid #ccc;padding:3px 6px} th{background:#f3f3f3;cursor:pointer} .plot{width:100%;height:380px}
-pre{white-space:pre-wrap;background:#fafafa;border:1px solid #ddd;padding:6px;margin:4px 0;max-height:12em;overflow:auto}
-.col{display:inline-block;vertical-align:top;width:32%;margin-right:1%} .ok{color:#080} .bad{color:#a00}
-</style><script src="plotly.min.js"></script></head><body>
-<h1>creval leaderboard</h1>
-<h2>Final checkpoints</h2><table id="final" class="sortable"></table>
-<h2>Paired comparisons (final checkpoints: difference, 95% t interval, sign-flip test)</h2><table id="comparisons" class="sortable"></table>
-<h2>Plots</h2><div id="plots"></div>
-<h2>All values</h2><table id="rows" class="sortable"></table>
-<h2>Samples</h2>
-<label>schedule <select id="s-schedule"></select></label> <label>task <select id="s-task"></select></label>
-<label>prompt <select id="s-prompt"></select></label><div id="s-view"></div>
-<script type="application/json" id="data">__DATA__</script>
-<script>
-const DATA = JSON.parse(document.getElementById('data').textContent);
-const fmt = v => (v === null || v === undefined) ? 'n/a' : (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : String(v));
-function table(el, columns, rows) {
-  const head = document.createElement('tr');
-  columns.forEach((c, i) => { const th = document.createElement('th'); th.textContent = c; th.dataset.col = i; head.appendChild(th); });
-  el.appendChild(head);
-  rows.forEach(r => { const tr = document.createElement('tr'); r.forEach(v => { const td = document.createElement('td'); td.textContent = fmt(v); td.dataset.v = (typeof v === 'number') ? v : ''; tr.appendChild(td); }); el.appendChild(tr); });
-  head.addEventListener('click', ev => {
-    const col = Number(ev.target.dataset.col); const asc = el.dataset.sort !== 'asc' + col; el.dataset.sort = asc ? 'asc' + col : 'desc' + col;
-    const body = Array.from(el.querySelectorAll('tr')).slice(1);
-    body.sort((a, b) => { const x = a.children[col], y = b.children[col];
-      const nx = x.dataset.v === '' ? NaN : Number(x.dataset.v), ny = y.dataset.v === '' ? NaN : Number(y.dataset.v);
-      const cmp = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.textContent.localeCompare(y.textContent); return asc ? cmp : -cmp; });
-    body.forEach(tr => el.appendChild(tr));
-  });
-}
-const B = DATA.board;
-const last = {}; B.rows.forEach(r => { last[r.schedule] = Math.max(last[r.schedule] ?? -1, r.step); });
-const finalRows = B.rows.filter(r => r.step === last[r.schedule]);
-table(document.getElementById('final'), ['schedule', 'step', 'task', 'statistic', 'mean', 'ci low', 'ci high'],
-      finalRows.map(r => [r.schedule, r.step, r.task, r.statistic, r.mean, r.ci_low, r.ci_high]));
-table(document.getElementById('comparisons'), ['schedule', 'vs', 'task', 'statistic', 'difference', 'ci low', 'ci high', 'prompts', 'separated from 0'],
-      B.comparisons.map(c => [c.schedule, c.baseline, c.task, c.statistic, c.difference, c.ci_low, c.ci_high, c.prompts,
-                              c.testable ? (c.separated ? 'yes' : 'no') : 'not testable: ' + c.note]));
-table(document.getElementById('rows'), ['schedule', 'step', 'stage', 'task', 'statistic', 'mean', 'ci low', 'ci high', 'prompts'],
-      B.rows.map(r => [r.schedule, r.step, r.stage, r.task, r.statistic, r.mean, r.ci_low, r.ci_high, r.n_prompts]));
-const plots = document.getElementById('plots');
-DATA.figures.forEach(f => { const h = document.createElement('h3'); h.textContent = f.title; plots.appendChild(h);
-  const d = document.createElement('div'); d.id = f.id; d.className = 'plot'; plots.appendChild(d);
-  Plotly.newPlot(d, f.data, Object.assign({margin: {t: 10}}, f.layout), {staticPlot: false}); });
-const S = DATA.samples, sel = id => document.getElementById(id);
-function fill(el, values) { el.replaceChildren(...values.map(v => { const o = document.createElement('option'); o.value = v; o.textContent = v; return o; })); }
-function show() {
-  const view = sel('s-view'); view.replaceChildren();
-  const byStep = ((S[sel('s-schedule').value] || {})[sel('s-task').value] || {})[sel('s-prompt').value] || {};
-  Object.keys(byStep).sort((a, b) => a - b).forEach(step => {
-    const col = document.createElement('div'); col.className = 'col'; const h = document.createElement('h4'); h.textContent = 'step ' + step; col.appendChild(h);
-    byStep[step].forEach(s => { const m = document.createElement('div'); m.className = s.correct === true ? 'ok' : (s.correct === false ? 'bad' : '');
-      m.textContent = (s.correct === null ? 'ungraded' : (s.correct ? 'correct' : 'wrong')) + ', entropy ' + fmt(s.entropy);
-      const pre = document.createElement('pre'); pre.textContent = s.text; col.appendChild(m); col.appendChild(pre); });
-    view.appendChild(col); });
-}
-function onSchedule() { fill(sel('s-task'), Object.keys(S[sel('s-schedule').value] || {})); onTask(); }
-function onTask() { fill(sel('s-prompt'), Object.keys((S[sel('s-schedule').value] || {})[sel('s-task').value] || {})); show(); }
-fill(sel('s-schedule'), Object.keys(S)); sel('s-schedule').onchange = onSchedule; sel('s-task').onchange = onTask; sel('s-prompt').onchange = show; onSchedule();
-</script></body></html>
-"""
+    page = resources.files("creval.leaderboards") / "page"
+    for name in ("site.js", "site.css"):
+        with resources.as_file(page / name) as src:
+            shutil.copyfile(src, out / name)
+    clean = finite(board)
+    figs = figures(clean)
+    pngs(clean, figs, out)
+    texts, missing = prompts(task_specs or [], placed)
+    # the page's copy: what it shows (signatures, cell keys and the analysis stay in leaderboard.json); the
+    # values and the samples load with their tabs, so the first view stays light however long the sweep
+    shown = _shown(clean["rows"])
+    kept = ("manifest", "schedules", "diversity", "diversity_choice", "entropy_threshold", "incomplete")
+    data = {"board": {k: clean.get(k) for k in kept},
+            "comparisons": _columns([c for c in clean["comparisons"] if c["statistic"] in shown], COMPARISON),
+            "colours": {s: colour(clean, s) for s in clean["schedules"]},
+            "landing": landing(clean), "figures": [to_plotly(clean, f) for f in figs]}
+    _script(out / "values.js", "CREVAL_VALUES", _columns([r for r in clean["rows"] if r["statistic"] in shown], VALUE))
+    cells = samples(placed, results)
+    shown_schedules = [s for s in clean["schedules"] if s in cells]
+    _script(out / "samples.js", "CREVAL_SAMPLES", {"schedules": shown_schedules, "prompts": texts, "missing": missing})
+    for i, s in enumerate(shown_schedules):
+        _script(out / f"samples-{i}.js", f"CREVAL_SAMPLES_{i}", cells[s])
+    with resources.as_file(page / "index.html") as src:
+        html = src.read_text(encoding="utf-8")
+    (out / "index.html").write_text(html.replace("__DATA__", _safe_json(data)), encoding="utf-8")

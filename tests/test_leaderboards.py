@@ -107,8 +107,10 @@ def test_leaderboard_build_writes_tables_plots_and_site(swept, tmp_path):
     out = tmp_path / "site"
     assert main(["leaderboard", "build", "--results", str(root / "results"), "--manifest", str(manifest),
                  "--out", str(out), "--entropy-threshold", "1.0"]) == 0
-    for name in ("index.html", "plotly.min.js", "leaderboard.json", "leaderboard.csv", "leaderboard.md",
-                 "plot-token_entropy.png", "plot-pareto.png"):
+    for name in ("index.html", "plotly.min.js", "site.js", "site.css", "values.js", "samples.js", "samples-0.js", "samples-1.js",
+                 "leaderboard.json",
+                 "leaderboard.csv", "leaderboard.md", "plot-entropy.png", "plot-correctness.png", "plot-diversity.png",
+                 "plot-law.png", "plot-pareto.png"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     board = json.loads((out / "leaderboard.json").read_text())
     joint = board["analysis"]["joint"]["tasks"]
@@ -117,24 +119,104 @@ def test_leaderboard_build_writes_tables_plots_and_site(swept, tmp_path):
     assert "entropy_law" in joint["mini_math"] and "creativity_retention" in joint["mini_writing"]
     assert "backward_transfer" in board["analysis"]["staged"]
     assert {c["schedule"] for c in board["comparisons"]} == {"staged"} and len(board["pareto"]) == 6
+    # one diversity statistic everywhere: distinct-2 is defined on these outputs, so the automatic choice keeps it
+    assert board["diversity"] == "distinct-2" and board["diversity_choice"]["requested"] == "auto"
     md = (out / "leaderboard.md").read_text()
-    assert md.startswith("| schedule | step |") and "| joint | 200 |" in md
+    assert md.startswith("| schedule | final step | mini\\_math pass@1 ↑ | mini\\_writing distinct-2 ↑ |")
+    assert "| joint | 200 |" in md and "BWT ↑" in md and "mini\\_math law a / b / R²" in md
+    assert "![Correctness vs creativity](plot-pareto.png)" in md
     html = (out / "index.html").read_text()
     assert "https://" not in html.split('<script type="application/json"')[0]  # nothing loaded from the network
-    assert '<script src="plotly.min.js">' in html
+    assert '<script src="plotly.min.js">' in html and '<script src="site.js">' in html
+    # --diversity: chosen by hand, used by retention and the Pareto front; an unknown statistic is bad input
+    assert main(["leaderboard", "build", "--results", str(root / "results"), "--manifest", str(manifest),
+                 "--out", str(tmp_path / "d1"), "--diversity", "distinct-1"]) == 0
+    d1 = json.loads((tmp_path / "d1" / "leaderboard.json").read_text())
+    assert d1["diversity"] == "distinct-1" and d1["diversity_choice"]["requested"] == "distinct-1"
+    assert d1["analysis"]["joint"]["tasks"]["mini_writing"]["creativity_retention"] != \
+        board["analysis"]["joint"]["tasks"]["mini_writing"]["creativity_retention"]
+    assert main(["leaderboard", "build", "--results", str(root / "results"), "--manifest", str(manifest),
+                 "--out", str(tmp_path / "bad"), "--diversity", "distinct-9"]) == 2
 
 
 def test_untrusted_text_cannot_break_out_of_the_page(tmp_path):
-    from creval.leaderboards.site import PAGE, _safe_json
+    from importlib import resources
 
+    from creval.leaderboards.site import _safe_json
+
+    page = resources.files("creval.leaderboards") / "page"
+    template, script = (page / "index.html").read_text(), (page / "site.js").read_text()
     payload = "</script><script>alert(1)</script></textarea><img src=x onerror=alert(2)>"
-    data = {"samples": {"s": {"t": {"p": {"0": [{"text": payload, "correct": None, "entropy": 1.0}]}}}}}
-    html = PAGE.replace("__DATA__", _safe_json(data))
+    data = {"samples": {"s": {"t": {"p": {"0": [[payload, None, None, 1.0]]}}}}}
+    html = template.replace("__DATA__", _safe_json(data))
     assert payload not in html and "<img src=x" not in html and "alert(1)</script>" not in html
-    assert html.count("</script>") == PAGE.count("</script>")  # only the page's own script tags close
+    assert html.count("</script>") == template.count("</script>")  # only the page's own script tags close
     embedded = html.split('id="data">', 1)[1].split("</script>", 1)[0]
     assert json.loads(embedded) == data  # JSON.parse gives the text back exactly, to be shown with textContent
-    assert "innerHTML" not in PAGE and "textContent" in PAGE
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "textContent" in script
+
+
+def _board(div_values: dict[str, list[float]], names=("ref", "other")) -> dict:
+    """A two-schedule board by hand: math pass@1 and entropy, writing diversity statistics at steps 0, 10."""
+    rows = []
+    for i, s in enumerate(names):
+        for j, step in enumerate((0, 10)):
+            def row(task, family, stat, mean, lo=math.nan, hi=math.nan, s=s, step=step):
+                return {"schedule": s, "step": step, "stage": None, "task": task, "family": family, "statistic": stat,
+                        "mean": mean, "ci_low": lo, "ci_high": hi, "n_prompts": 10, "signature": "x", "cell": "c"}
+            rows.append(row("m", "math", "pass@1", 0.2 + 0.1 * j + 0.1 * i, 0.1, 0.6))
+            rows.append(row("m", "math", "token_entropy", 1.0 - 0.5 * j * (i + 1)))
+            rows += [row("w", "writing", stat, v[j]) for stat, v in div_values.items()]
+    return {"manifest": "m.yaml", "schedules": list(names), "rows": rows, "pareto": [], "incomplete": [],
+            "entropy_threshold": {"value": 0.5, "relative": True}}
+
+
+def test_the_diversity_statistic_is_the_first_defined_one_and_used_everywhere():
+    from creval.leaderboards.build import choose_diversity
+
+    rows = _board({"distinct-2": [math.nan, math.nan], "distinct-1": [0.5, 0.4]})["rows"]
+    choice = choose_diversity(rows, None)
+    assert choice["statistic"] == "distinct-1" and "distinct-2 not defined" in choice["reason"]
+    assert choose_diversity(rows, "distinct-2")["statistic"] == "distinct-2"  # asked for: kept, even if empty
+    with pytest.raises(CrevalError, match=r"no such statistic.*distinct-1, distinct-2"):
+        choose_diversity(rows, "distinct-7")
+
+
+def test_empty_plots_say_why_and_names_reach_plotly_as_text():
+    from creval.leaderboards.figures import PALETTE, figures, to_plotly
+
+    board = {**_board({"distinct-2": [math.nan, math.nan]}, names=("ref", "<b>x</b>")), "diversity": "distinct-2",
+             "diversity_choice": {"requested": "distinct-2"}, "comparisons": [],
+             "analysis": {"ref": {"tasks": {}}, "<b>x</b>": {"tasks": {}}}}
+    figs = {f["id"]: f for f in figures(board)}
+    assert "distinct-2 is undefined" in figs["plot-diversity"]["empty"] and "--diversity" in figs["plot-diversity"]["empty"]
+    assert "no checkpoint has both" in figs["plot-pareto"]["empty"]
+    board["analysis"] = {s: {"tasks": {"m": {"entropy_statistic": "token_entropy"}}} for s in board["schedules"]}
+    fig = to_plotly(board, next(f for f in figures(board) if f["id"] == "plot-entropy"))
+    names = {t["name"] for t in fig["data"] if t.get("showlegend")}
+    assert names == {"ref", "&lt;b&gt;x&lt;/b&gt;"}
+    assert {t["line"]["color"] for t in fig["data"] if t.get("showlegend")} == set(PALETTE[:2])
+    assert all(ax["title"]["text"] for k, ax in fig["layout"].items() if k.startswith(("xaxis", "yaxis")))
+
+
+def test_landing_marks_the_best_and_what_the_test_does_not_separate():
+    from creval.leaderboards.landing import landing
+
+    board = {**_board({"distinct-1": [0.5, 0.4]}), "diversity": "distinct-1", "comparisons": [
+        {"schedule": "other", "task": "m", "statistic": "pass@1", "separated": False, "p": 0.4, "difference": 0.1}],
+        "analysis": {"ref": {"steps": [0, 10], "tasks": {"m": {"entropy_statistic": "token_entropy", "collapse_step": None,
+                                                                "entropy_law": {"refused": "too few"}}}},
+                     "other": {"steps": [0, 10], "tasks": {"m": {"entropy_statistic": "token_entropy", "collapse_step": 10,
+                                                                  "entropy_law": {"a": 1.0, "b": 2.0, "r2": 0.9, "points": 2}}}}}}
+    table = landing(board)
+    keys = [c["key"] for c in table["columns"]]
+    assert keys[:3] == ["final:m:pass@1", "final:w:distinct-1", "final:m:token_entropy"]
+    ref, other = (r["cells"] for r in table["rows"])
+    assert other["final:m:pass@1"]["best"] and other["final:m:pass@1"]["separated"] is False
+    assert ref["final:m:pass@1"]["reference"] and (ref["final:m:pass@1"]["low"], ref["final:m:pass@1"]["high"]) == (0.1, 0.6)
+    assert ref["collapse:m"]["never"] and ref["collapse:m"].get("best") and not other["collapse:m"].get("best")
+    assert "best" not in ref["final:m:token_entropy"]  # entropy has no direction of better
+    assert ref["law_a:m"]["note"] == "fit refused: too few" and other["law_r2:m"]["value"] == 0.9
 
 
 def _replay_results(tmp_path: Path, name: str, correct, *, k: int = 4, limit: int | None = None,

@@ -1,33 +1,45 @@
-"""The leaderboard site in a real browser (Debian's headless Chromium through selenium): no console
-errors, tables and plots render, sorting works, and generations holding HTML/JS show as text."""
+"""The leaderboard site in a real browser (Debian's headless Chromium through selenium), on a three-
+schedule sweep (one staged, one named with HTML markup): the "done when" list of the redesign
+(``site_check.check_site``: landing table with the analysis columns, axis titles on every plot, one
+colour per schedule everywhere, the sample viewer's prompt and gold answer, the hostile name as text,
+no console errors, weight and render time, screenshots), sorting and filters, and generations holding
+HTML/JS shown as text."""
 import json
 import os
-import shutil
+from dataclasses import replace
 
 import pytest
 from conftest import sharpened_sweep
+from site_check import CHROMIUM, DRIVER, _wait, check_site, chromium
 
 import creval
 from creval.records import GenerationConfig
 from creval.runner import load_task
 
-CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 if os.environ.get("CI") == "true":
     assert CHROMIUM and DRIVER, "CI installs chromium and chromium-driver (.ci/run)"
 pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="apt-get install chromium chromium-driver")
 
 PAYLOAD = "</textarea><script>window.PWNED = 1</script><img src=x onerror=\"window.PWNED = 2\">"
+HOSTILE = '<a href="#pwned">x</a><b>bold</b>'
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """A two-schedule sweep, one checkpoint of it answering with an HTML/JS payload (replayed)."""
+    """Three schedules (joint, a staged one, one named HOSTILE); one checkpoint of joint answering with
+    an HTML/JS payload (replayed). Manifests only take plain schedule names, so the third schedule is
+    renamed in the built leaderboard, which is then written again: every name on the page goes through
+    the escaping the test checks."""
     from creval.leaderboards.build import build
+    from creval.leaderboards.collect import read_results
+    from creval.leaderboards.site import write_site
     from creval.manifest import load_manifest
-    from creval.sweep import sweep
+    from creval.sweep import placed, sweep
 
     root = tmp_path_factory.mktemp("site")
-    manifest = sharpened_sweep(root, {"joint": (1.0, 2.0, 4.0), "staged": (1.5, 3.0, 8.0)})
+    stages = {"staged": "[{name: structured, until: 150, families: [math]}, {name: creative, families: [writing]}]"}
+    manifest = sharpened_sweep(root, {"joint": (1.0, 2.0, 4.0), "staged": (1.5, 3.0, 8.0), "hostile": (1.0, 6.0)},
+                               stages=stages)
     sweep(load_manifest(manifest))
     # overwrite the writing cell of joint step 0 with generations holding the payload (replay, same key)
     from creval.store import Store
@@ -50,54 +62,69 @@ def site(tmp_path_factory):
     creval.run(str(root / "joint" / "step-0"), ["mini_writing"], GenerationConfig(n=2, max_new_tokens=6),
                out=str(root / "results"), metrics=["pass_at_k", "distinct_n", "token_entropy"])  # rescore the cell
     out = root / "out"
-    build(root / "results", manifest, out)
+    board = build(root / "results", manifest, out)
+    renamed = json.loads(json.dumps(board).replace('"hostile"', json.dumps(HOSTILE)))
+    m = load_manifest(manifest)
+    cells = {c.key: c for c in read_results(root / "results")}
+    places = [(replace(p, schedule=HOSTILE) if p.schedule == "hostile" else p, cells[p.key])
+              for p in placed(m) if p.state == "done" and p.key in cells]
+    write_site(renamed, places, root / "results", out, m.tasks)
     return out
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,2000"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver = chromium()
     yield driver
     driver.quit()
 
 
-def test_site_renders_sorts_and_shows_payloads_as_text(site, browser, tmp_path_factory):
+def test_the_done_when_list_of_the_redesign(site, browser, tmp_path_factory):
+    shots = tmp_path_factory.mktemp("screenshots")
+    measured = check_site(browser, site, hostile=HOSTILE, shots=shots, sample=("joint", "mini_math"))
+    for name in ("landing.png", "plot.png", "samples.png"):
+        assert (shots / name).stat().st_size > 10_000, name
+    assert measured["first_view_bytes"] < 5_000_000 and min(measured["render_ms"]) < 3000
+
+
+def test_site_sorts_filters_and_shows_payloads_as_text(site, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
+    browser.get((site / "index.html").as_uri() + "#values")
+    rows = lambda: browser.find_elements(By.CSS_SELECTOR, "#values tbody tr")  # noqa: E731
+    assert {r.find_elements(By.CSS_SELECTOR, "td")[4].text for r in rows()} == {"pass@1"}  # filtered, not 600 rows
+    Select(browser.find_element(By.ID, "f-values-statistic")).select_by_value("")
+    Select(browser.find_element(By.ID, "f-values-task")).select_by_value("mini_writing")
+    shown = rows()
+    assert len(shown) > 10 and {r.find_elements(By.CSS_SELECTOR, "td")[3].text for r in shown} == {"mini_writing"}
+    assert not any(r.find_elements(By.CSS_SELECTOR, "td")[4].text.endswith(("_lo", "_hi")) for r in shown)  # exact: no bounds
+    header = browser.find_elements(By.CSS_SELECTOR, "#values th button")[5]  # mean
+    values = lambda: [float(td.get_attribute("data-v")) for td in browser.find_elements(By.CSS_SELECTOR, "#values td:nth-child(6)")  # noqa: E731
+                      if td.get_attribute("data-v")]
+    cells = lambda: [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#values td:nth-child(6)")]  # noqa: E731
+    for descending in (False, True):
+        header.click()
+        assert values() == sorted(values(), reverse=descending)
+        assert "n/a" not in cells()[:len(values())]  # undefined values sort last either way
+    # the landing table's sorting keeps n/a last too, and a final value links to its samples
     browser.get((site / "index.html").as_uri())
-    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
-    assert not errors, errors
-    for table in ("final", "comparisons", "rows"):
-        assert len(browser.find_elements(By.CSS_SELECTOR, f"#{table} tr")) > 1, table
-    plots = browser.find_elements(By.CSS_SELECTOR, "#plots .plot")
-    assert len(plots) >= 3 and all(p.find_elements(By.CSS_SELECTOR, ".main-svg") for p in plots)
-    # sort "All values" by mean, ascending then descending
-    header = browser.find_elements(By.CSS_SELECTOR, "#rows th")[5]
-    header.click()
-    values = [float(td.get_attribute("data-v")) for td in browser.find_elements(By.CSS_SELECTOR, "#rows td:nth-child(6)")
-              if td.get_attribute("data-v")]
-    assert values == sorted(values)
-    header.click()
-    values = [float(td.get_attribute("data-v")) for td in browser.find_elements(By.CSS_SELECTOR, "#rows td:nth-child(6)")
-              if td.get_attribute("data-v")]
-    assert values == sorted(values, reverse=True)
-    # the sample viewer: the payload shows as text and ran nothing
+    link = browser.find_element(By.CSS_SELECTOR, "#landing tbody td a")
+    target = link.get_attribute("href").split("#", 1)[1]
+    assert target.startswith("samples/")
+    link.click()
+    _wait(browser, "return document.querySelector('#s-view .col.focus')")  # its data loads with the tab
+    # the sample viewer: the payload shows as text and ran nothing; the distinct toggle counts repeats
     Select(browser.find_element(By.ID, "s-schedule")).select_by_value("joint")
+    _wait(browser, "return S.cells['joint'] && document.querySelector('#s-task option[value=\"mini_writing\"]')")
     Select(browser.find_element(By.ID, "s-task")).select_by_value("mini_writing")
     texts = [pre.text for pre in browser.find_elements(By.CSS_SELECTOR, "#s-view pre")]
     assert PAYLOAD in texts
     assert browser.execute_script("return window.PWNED === undefined")
     assert not browser.find_elements(By.CSS_SELECTOR, "#s-view img, #s-view script, #s-view textarea")
-    shot = tmp_path_factory.mktemp("artifacts") / "leaderboard.png"
-    browser.save_screenshot(str(shot))
-    assert shot.stat().st_size > 10_000
+    assert browser.find_element(By.ID, "s-gold").text.startswith("no gold answer")
+    before = len(browser.find_elements(By.CSS_SELECTOR, "#s-view .sample"))
+    browser.find_element(By.ID, "s-distinct").click()
+    metas = [m.text for m in browser.find_elements(By.CSS_SELECTOR, "#s-view .sample .meta")]
+    assert len(metas) <= before and all("×" in m for m in metas)
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]

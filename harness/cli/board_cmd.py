@@ -35,6 +35,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="collapse step: entropy below this many nats, or below this share of the first checkpoint's "
                    "entropy when given as a percentage (default 50%%)")
     export_cmd.add_push_parser(lb_sub)
+    b.add_argument("--diversity", metavar="STAT", default=None,
+                   help="the writing diversity statistic of the tables, plots, creativity retention, backward transfer "
+                   "and the Pareto front, e.g. distinct-1 (default: the first of distinct-2, distinct-1, distinct-3, "
+                   "ead-2, ead-1, embedding-diversity, distinct-2-li, distinct-1-li defined at every checkpoint of "
+                   "every writing task)")
     bs = sub.add_parser("best", help="the checkpoint to ship from each schedule, on a held-out statistic",
                         description="Per schedule, the checkpoint that scores best on STATISTIC of TASK on half of the "
                         "prompts (an earlier one instead when a paired test shows it within --tolerance of it), its "
@@ -76,7 +81,8 @@ def run_leaderboard(args: argparse.Namespace) -> int:
     from creval.leaderboards.build import build
 
     value, relative = args.entropy_threshold
-    board = build(args.results, args.manifest, args.out, entropy_threshold=value, relative=relative)
+    board = build(args.results, args.manifest, args.out, entropy_threshold=value, relative=relative,
+                  diversity=args.diversity)
     print(f"leaderboard: {len(board['rows'])} values, {len(board['schedules'])} schedules -> {args.out / 'index.html'}")
     if board["incomplete"]:
         print(f"warning: {len(board['incomplete'])} planned cells are not done (not in the leaderboard): "
