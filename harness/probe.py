@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .engines import EngineCache
 from .errors import CrevalError
 from .hashing import stable_hash
 from .jsonsafe import finite
@@ -45,21 +44,21 @@ DEFAULT_STATISTICS = ("agreement", "pass@1", "token_entropy_model", "distinct-2"
 AGREEMENT = "agreement"
 
 
-@dataclass
-class _Engine:
-    """The EngineCache ``run`` is given: one loaded hf engine whose weights are put under the wanted
-    perturbation (and only loaded when some cell has to be generated)."""
+class _Engine(EngineCache):
+    """The engine cache ``run`` is given: one loaded hf engine whose weights are put under the wanted
+    perturbation (loaded only when some cell has to be generated)."""
 
-    source: Any
-    options: Mapping[str, Any]
-    engine: Any = None
-    original: dict[str, Any] | None = None
-    applied: str | None = None
+    def __init__(self, source: Any) -> None:
+        super().__init__()
+        self.source = source
+        self.original: dict[str, Any] | None = None
+        self.applied: str | None = None
 
     def get(self, backend_cls: Any, source: Any, options: Mapping[str, Any]) -> Any:
         wanted = options.get("perturb")
         if self.engine is None:
             self.engine = backend_cls.load(self.source, {k: v for k, v in options.items() if k != "perturb"})
+            self.loads += 1
         if wanted != self.applied:
             self._restore()
             if wanted:
@@ -80,10 +79,6 @@ class _Engine:
                 params[name].copy_(saved)
         self.original = None
 
-    def close(self) -> None:
-        if self.engine is not None:
-            self.engine.close()
-        self.engine = None
 
 
 def _values(store: Store, key: str) -> dict[str, dict[str, float]]:
@@ -103,7 +98,7 @@ def _agreement(store: Store, base_key: str, key: str) -> dict[str, float]:
     return {p: float(np.mean(v)) for p, v in same.items()}
 
 
-def _interval(values: Sequence[float]) -> dict[str, float | int]:
+def _interval(values: Sequence[float] | np.ndarray) -> dict[str, float | int]:
     mean, low, high, n = mean_interval(values).as_tuple()
     return {"mean": mean, "low": low, "high": high, "prompts": n}
 
@@ -148,7 +143,7 @@ def probe(models: Sequence[tuple[str, str]], tasks: Sequence[str], config: Gener
     for label, checkpoint in models:
         from .backends.hf import HFBackend
 
-        engine = _Engine(HFBackend.resolve(checkpoint, options), options)
+        engine = _Engine(HFBackend.resolve(checkpoint, options))
         try:
             base = run(checkpoint, tasks, config, backend_options=options, metrics=metrics, out=out, engines=engine,
                        progress=progress)
@@ -182,7 +177,7 @@ def probe(models: Sequence[tuple[str, str]], tasks: Sequence[str], config: Gener
 
 def _comparisons(reports: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Each checkpoint's per-prompt areas against the first's, paired; Holm over all rows."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     if len(reports) < 2:
         return rows
     first = reports[0]

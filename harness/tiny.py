@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
@@ -107,7 +108,7 @@ def fragile(src: str | Path, dst: str | Path, alpha: float) -> Path:
 
     quiet_transformers()
     dst = Path(dst)
-    model = AutoModelForCausalLM.from_pretrained(src)
+    model: Any = AutoModelForCausalLM.from_pretrained(src)
     width = model.config.n_embd
     with torch.no_grad():
         for block in model.transformer.h:
