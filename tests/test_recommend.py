@@ -55,3 +55,4 @@ def test_command_on_a_pilot_sweep_of_tiny_checkpoints(tmp_path, capsys):
     assert json.loads(out.read_text())["recommended"] == report["recommended"]
     assert main(["recommend", "--manifest", str(manifest)]) == 0
     assert "recommended order:" in capsys.readouterr().out
+    assert json.loads((tmp_path / "results" / "recommendations" / "sweep.json").read_text())["orders"]

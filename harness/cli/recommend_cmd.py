@@ -19,7 +19,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--results", type=Path, help="results directory (default: the manifest's)")
     p.add_argument("--diversity", default="distinct-2",
                    help="the writing statistic transfer is measured on (default distinct-2; pass@1 for math and code)")
-    p.add_argument("--write", type=output_file, help="also write the report (JSON) to this file")
+    p.add_argument("--write", type=output_file,
+                   help="where to write the report (JSON; default RESULTS/recommendations/<manifest name>.json)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -34,9 +35,9 @@ def run(args: argparse.Namespace) -> int:
 
     results = args.results or load_manifest(args.manifest).results
     report = recommend(results, Path(args.manifest), diversity=args.diversity)
-    if args.write:
-        args.write.parent.mkdir(parents=True, exist_ok=True)
-        args.write.write_text(json.dumps(finite(report), indent=1, allow_nan=False))
+    target = args.write or Path(results) / "recommendations" / f"{Path(args.manifest).stem}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(finite(report), indent=1, allow_nan=False))
     if args.json:
         print(to_json(report))
         return 0
@@ -58,5 +59,6 @@ def run(args: argparse.Namespace) -> int:
         orders.add_row(" -> ".join(o["order"]), f"{o['objective']:.3f}",
                        *(f"{s['mean']:.3f} [{s['low']:.3f}, {s['high']:.3f}]" for s in o["tasks"].values()), margin)
     console.print(orders)
-    console.print(f"recommended order: {' -> '.join(report['recommended'])}", highlight=False)
+    console.print(f"recommended order: {' -> '.join(report['recommended'])}; report: {target}", highlight=False,
+                  soft_wrap=True)
     return 0
