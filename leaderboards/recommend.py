@@ -54,7 +54,7 @@ def _mean_map(maps: Sequence[Mapping[str, float]]) -> dict[str, float]:
     return out
 
 
-def _interval(values: Mapping[str, float]) -> dict[str, Any]:
+def interval(values: Mapping[str, float]) -> dict[str, Any]:
     mean, low, high, n = mean_interval(list(values.values())).as_tuple()
     return {"mean": mean, "low": low, "high": high, "prompts": n}
 
@@ -138,13 +138,13 @@ def rank(domains: Mapping[str, tuple[str, ...]], families: Mapping[str, str],
     orders: list[dict[str, Any]] = []
     for order in itertools.permutations(domains):
         per_task = predict(order)
-        summaries = {t: _interval(v) for t, v in per_task.items()}
+        summaries = {t: interval(v) for t, v in per_task.items()}
         objective = float(np.mean([s["mean"] for s in summaries.values()]))
         orders.append({"order": list(order), "objective": objective, "tasks": summaries, "_values": per_task})
     orders.sort(key=lambda o: -o["objective"] if math.isfinite(o["objective"]) else math.inf)
     best = orders[0]
     for other in orders[1:]:
-        margin = paired(_pooled(other["_values"]), _pooled(best["_values"]))
+        margin = paired(pooled(other["_values"]), pooled(best["_values"]))
         other["recommended_minus_this"] = {"difference": margin.difference, "low": margin.low, "high": margin.high,
                                            "p": margin.p_higher, "testable": margin.testable, "reason": margin.reason}
     for o in orders:
@@ -157,7 +157,7 @@ def rank(domains: Mapping[str, tuple[str, ...]], families: Mapping[str, str],
             "pilots": {d: len(runs) for d, runs in pilots.items()}}
 
 
-def _pooled(per_task: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+def pooled(per_task: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
     """All tasks' prompts in one map (ids prefixed by the task), each scaled by tasks / the task's
     prompts so the pooled mean is the mean over tasks of each task's mean (the objective)."""
     out = {}
