@@ -161,6 +161,10 @@ def probe(models: Sequence[tuple[str, str]], tasks: Sequence[str], config: Gener
                             for c in cells[s]] for s in grid}
             curves[t] = {stat: _curve(grid, base_values[stat], {s: [v.get(stat, {}) for v in by_sigma[s]] for s in grid})
                          for stat in statistics if stat in base_values}
+        absent = [s for s in statistics if not any(s in c for c in curves.values())]
+        if absent:  # the cells are stored: a second probe with other statistics reads them back
+            known = sorted({s for t in task_labels for s in _values(store, base.cells[task_labels.index(t)].cell_key)})
+            raise CrevalError(f"statistic(s) {absent} not computed by the metrics given; available: {', '.join(known)}, agreement")
         reports.append({"model": label, "checkpoint": checkpoint, "fingerprint": base.fingerprint,
                         "backend": base.backend, "curves": curves})
     report = {"probe": "perturb", "sigmas": grid, "seeds": [int(s) for s in seeds], "layers": layers or "all",

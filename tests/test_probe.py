@@ -93,7 +93,8 @@ def test_cli_probe_json_and_bad_input(capsys, tmp_path, tiny_ckpt):
     assert code == 0 and report["models"][0]["model"] == "base" and report["sigmas"] == [0.01]
     assert set(report["models"][0]["curves"]["mini_math"]) == {"agreement", "pass@1", "token_entropy_model", "distinct-2"}
     for argv, message in [(["--sigma", "-1"], "expected comma-separated numbers > 0"),
-                          (["--layers", "nothing.*"], "matches no parameter")]:
+                          (["--layers", "nothing.*"], "matches no parameter"),
+                          (["--statistic", "pass@9"], "statistic(s) ['pass@9'] not computed")]:
         code = main(["probe", "perturb", "--model", str(tiny_ckpt), "--tasks", "mini_math", "--seeds", "0", "--n", "1",
                      "--max-new-tokens", "4", "--out", str(out), *argv])
         assert code == 2 and message in capsys.readouterr().err
