@@ -8,7 +8,7 @@ single-domain pilot runs, then compare the staged runs of the recommended and th
 Only the first and last checkpoint of each run are evaluated (a lean manifest per folder, written next
 to the runs, sharing one results directory). Prints JSON: the recommendation, and for each staged
 schedule its measured final per task (mean over prompts with the interval) and objective (the mean
-over tasks of pass@1 for math and code, distinct-2 for writing), the order's predicted objective, and
+over tasks of pass@1 for math and code, ``--diversity`` for writing: distinct-1, the toy answers being one word), the order's predicted objective, and
 the paired comparison recommended minus reverse over the pooled prompts (as ``creval recommend``).
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ def lean_manifest(folder: Path, results: Path, n: int) -> Path:
     return path
 
 
-def finals(manifest_path: Path, results: Path) -> dict[str, dict[str, dict[str, float]]]:
+def finals(manifest_path: Path, results: Path, diversity: str) -> dict[str, dict[str, dict[str, float]]]:
     """schedule -> task -> per-prompt domain statistic at the schedule's last checkpoint."""
     manifest = load_manifest(manifest_path)
     store = Store(results)
@@ -53,7 +53,7 @@ def finals(manifest_path: Path, results: Path) -> dict[str, dict[str, dict[str, 
         for c in cells:
             if c.schedule == s.name and c.step == last:
                 scores = read_cell(store, c.key)
-                stat = "pass@1" if scores.family in ("math", "code") else "distinct-2"
+                stat = "pass@1" if scores.family in ("math", "code") else diversity
                 out.setdefault(s.name, {})[c.task] = scores.values[stat]
     return out
 
@@ -64,13 +64,14 @@ def main() -> None:
     parser.add_argument("--staged", type=Path, required=True)
     parser.add_argument("--results", type=Path, help="default: PILOT/../validation-results")
     parser.add_argument("--n", type=int, default=8)
+    parser.add_argument("--diversity", default="distinct-1", help="writing statistic (toy_creative answers are one word)")
     args = parser.parse_args()
     results = args.results or args.pilot.parent / "validation-results"
     pilot, staged = lean_manifest(args.pilot, results, args.n), lean_manifest(args.staged, results, args.n)
     for m in (pilot, staged):
         sweep(load_manifest(m))
-    report = recommend(results, pilot)
-    measured = finals(staged, results)
+    report = recommend(results, pilot, diversity=args.diversity)
+    measured = finals(staged, results, args.diversity)
     by_order = {tuple(load_manifest(staged).schedules[i].stages[j][0] for j in range(2)): s.name
                 for i, s in enumerate(load_manifest(staged).schedules)}
     predicted = {tuple(o["order"]): o["objective"] for o in report["orders"]}

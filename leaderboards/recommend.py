@@ -107,8 +107,16 @@ def recommend(results: Path, manifest_path: Path, *, diversity: str = "distinct-
 
 def rank(domains: Mapping[str, tuple[str, ...]], families: Mapping[str, str],
          pilots: Mapping[str, list[tuple[dict, dict]]]) -> dict[str, Any]:
-    """Every order of ``domains`` scored from the pilots' per-prompt values (``pilot_values``' shapes)."""
-    tasks = sorted(families)
+    """Every order of ``domains`` scored from the pilots' per-prompt values (``pilot_values``' shapes).
+    A task whose statistic has no value at the start (distinct-2 of one-word answers) is left out of
+    the prediction and named under ``excluded``."""
+    every = [t for t in sorted(families)]
+    defined = {t for t in every if any(math.isfinite(v) for runs in pilots.values() for s, _ in runs
+                                       for v in s.get(t, {}).values())}
+    excluded = {t: "its statistic has no value at the start of any pilot" for t in every if t not in defined}
+    if not defined:
+        raise CrevalError("no task's statistic has a value at the pilots' start (for one-word answers, --diversity distinct-1)")
+    tasks = [t for t in every if t in defined]
     start = {t: _mean_map([s[t] for runs in pilots.values() for s, _ in runs if t in s]) for t in tasks}
     end = {a: {t: _mean_map([e[t] for _, e in runs if t in e]) for t in tasks} for a, runs in pilots.items()}
     # each pilot against its own start, then averaged over the domain's pilots
@@ -139,7 +147,8 @@ def rank(domains: Mapping[str, tuple[str, ...]], families: Mapping[str, str],
     for order in itertools.permutations(domains):
         per_task = predict(order)
         summaries = {t: interval(v) for t, v in per_task.items()}
-        objective = float(np.mean([s["mean"] for s in summaries.values()]))
+        means = [s["mean"] for s in summaries.values() if math.isfinite(s["mean"])]
+        objective = float(np.mean(means)) if means else math.nan
         orders.append({"order": list(order), "objective": objective, "tasks": summaries, "_values": per_task})
     orders.sort(key=lambda o: -o["objective"] if math.isfinite(o["objective"]) else math.inf)
     best = orders[0]
@@ -152,7 +161,7 @@ def rank(domains: Mapping[str, tuple[str, ...]], families: Mapping[str, str],
     vulnerability = {d: float(np.mean([-row["change"] for row in evidence if row["trained"] != d
                                        and owner[row["task"]] == d and math.isfinite(row["change"])] or [math.nan]))
                      for d in domains}
-    return {"domains": {d: list(f) for d, f in domains.items()}, "recommended": best["order"],
+    return {"domains": {d: list(f) for d, f in domains.items()}, "recommended": best["order"], "excluded": excluded,
             "orders": orders, "evidence": evidence, "forgetting": vulnerability,
             "pilots": {d: len(runs) for d, runs in pilots.items()}}
 

@@ -18,11 +18,14 @@ def values(level, seed):
 
 def test_the_domain_others_make_forget_goes_last():
     # structured training lifts math 0.5 -> 0.9 and costs writing 0.3; creative lifts writing to 0.8, costs math 0.1
-    start = {"m": values(0.5, 0), "w": values(0.5, 1)}
-    pilots = {"structured": [(start, {"m": values(0.9, 2), "w": values(0.2, 3)})],
-              "creative": [(start, {"m": values(0.4, 4), "w": values(0.8, 5)})]}
-    report = rank({"structured": ("math",), "creative": ("writing",)}, {"m": "math", "w": "writing"}, pilots)
+    undefined = dict.fromkeys(PROMPTS, float("nan"))  # e.g. distinct-2 of one-word answers
+    start = {"m": values(0.5, 0), "w": values(0.5, 1), "x": undefined}
+    pilots = {"structured": [(start, {"m": values(0.9, 2), "w": values(0.2, 3), "x": undefined})],
+              "creative": [(start, {"m": values(0.4, 4), "w": values(0.8, 5), "x": undefined})]}
+    report = rank({"structured": ("math",), "creative": ("writing",)}, {"m": "math", "w": "writing", "x": "writing"},
+                  pilots)
     assert report["recommended"] == ["structured", "creative"]
+    assert list(report["excluded"]) == ["x"] and "x" not in report["orders"][0]["tasks"]
     best, reverse = report["orders"]
     # structured then creative: math 0.9 - 0.1, writing 0.8; the reverse: math 0.9, writing 0.8 - 0.3
     assert best["tasks"]["m"]["mean"] == pytest.approx(0.8, abs=0.03)
