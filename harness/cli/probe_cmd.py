@@ -4,12 +4,13 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Callable
 
 from ..errors import CrevalError
 from .args import output_dir, positive_int
 
 
-def _csv_of(kind: type, what: str):  # type: ignore[no-untyped-def]
+def _csv_of(kind: type, what: str) -> Callable[[str], list]:
     def parse(text: str) -> list:
         try:
             values = [kind(t) for t in text.split(",") if t.strip()]
