@@ -99,3 +99,15 @@ def test_cli_probe_json_and_bad_input(capsys, tmp_path, tiny_ckpt):
                      "--max-new-tokens", "4", "--out", str(out), *argv])
         assert code == 2 and message in capsys.readouterr().err
     assert main(["probe", "perturb"]) == 2 and "give --model" in capsys.readouterr().err
+
+
+def test_cli_probe_takes_each_schedules_last_checkpoint_from_a_manifest(capsys, tmp_path, tiny_ckpt, sharp_ckpt):
+    manifest = tmp_path / "sweep.yaml"
+    manifest.write_text(f"tasks: [mini_math]\nresults: {tmp_path / 'results'}\nschedules:\n  only:\n    checkpoints:\n"
+                        f"      - {{path: {tiny_ckpt}, step: 0}}\n      - {{path: {sharp_ckpt}, step: 100}}\n")
+    code = main(["probe", "perturb", "--manifest", str(manifest), "--sigma", "0.01", "--seeds", "0", "--n", "1",
+                 "--max-new-tokens", "4", "--statistic", "agreement", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["tasks"] == ["mini_math"]  # the manifest's tasks
+    assert [(m["model"], m["checkpoint"]) for m in report["models"]] == [("only", str(sharp_ckpt))]
+    assert report["path"].startswith(str(tmp_path / "results" / "probes"))  # the manifest's results
