@@ -59,3 +59,18 @@ def test_command_on_a_pilot_sweep_of_tiny_checkpoints(tmp_path, capsys):
     assert main(["recommend", "--manifest", str(manifest)]) == 0
     assert "recommended order:" in capsys.readouterr().out
     assert json.loads((tmp_path / "results" / "recommendations" / "sweep.json").read_text())["orders"]
+
+
+def test_extras_reads_the_stored_reports_for_the_site(tmp_path):
+    from creval.leaderboards.extras import read_extras
+
+    (tmp_path / "probes").mkdir()
+    (tmp_path / "recommendations").mkdir()
+    (tmp_path / "probes" / "perturb-abc.json").write_text('{"probe": "perturb", "models": []}')
+    (tmp_path / "recommendations" / "pilot.json").write_text('{"recommended": ["a", "b"]}')
+    (tmp_path / "recommendations" / "cut.json").write_text('{"recommended": [')
+    extras = read_extras(tmp_path)
+    assert [p["probe"] for p in extras["probes"]] == ["perturb"]
+    assert extras["recommendations"][0]["recommended"] == ["a", "b"]
+    assert extras["unreadable"] == [str(tmp_path / "recommendations" / "cut.json")]
+    assert read_extras(tmp_path / "none") == {"probes": [], "recommendations": [], "unreadable": []}
