@@ -17,7 +17,10 @@ class frequencies), ``judge-effective-classes`` (classes among the samples whose
 Every judge prompt and its verdict are kept, like generations, in a cache keyed by the judge's
 identity (the backend's fingerprint: base URL, model name and the weights' path the server reports)
 and by the prompt's hash: ``$CREVAL_CACHE_DIR/judge/<fingerprint>/verdicts.jsonl``, one JSON object a
-line ({"key", "prompt", "reply", "equivalent"}); a verdict in the cache is never asked again.
+line ({"key", "prompt", "reply"}); a prompt in the cache is never asked again.
+
+``JudgeQuality`` (scorer ``judge``) is the same judge as a writing task's quality scorer: it rates
+each sample 1-10, and the rating / 10 becomes the grade's ``score``.
 """
 from __future__ import annotations
 
@@ -59,7 +62,7 @@ def is_yes(reply: str) -> bool:
 
 
 class Judge:
-    """Pairwise equivalence verdicts from an OpenAI-compatible server, cached on disk."""
+    """Replies of an OpenAI-compatible server to judge prompts, cached on disk."""
 
     def __init__(self, base_url: str, model: str, concurrency: int = 8) -> None:
         from creval.backends.openai import OpenAIBackend
@@ -70,32 +73,39 @@ class Judge:
         source = OpenAIBackend.resolve(model, options)
         self.engine = OpenAIBackend.load(source, options)
         self.path = cache_dir() / "judge" / source.fingerprint / "verdicts.jsonl"
-        self.verdicts: dict[str, bool] = {}
-        self.asked = 0  # requests sent by this judge (verdicts not found in the cache)
+        self.cache: dict[str, str] = {}  # prompt key -> reply
+        self.asked = 0  # requests sent by this judge (replies not found in the cache)
         if self.path.is_file():
             for line in self.path.read_text().splitlines():
                 try:
                     row = json.loads(line)
-                    self.verdicts[row["key"]] = bool(row["equivalent"])
+                    self.cache[row["key"]] = str(row["reply"])
                 except (ValueError, KeyError, TypeError):
                     continue  # a line cut short by a killed writer: asked again
 
-    def ask(self, prompts: Sequence[str]) -> list[bool]:
-        """The verdict on each judge prompt; those not in the cache are asked (concurrently) and stored."""
+    def replies(self, prompts: Sequence[str]) -> list[str]:
+        """The judge's reply to each prompt; those not in the cache are asked (concurrently) and stored."""
         keys = [stable_hash({"template": TEMPLATE_VERSION, "prompt": p}) for p in prompts]
-        todo = {k: p for k, p in zip(keys, prompts) if k not in self.verdicts}
+        todo = {k: p for k, p in zip(keys, prompts) if k not in self.cache}
         if todo:
             from filelock import FileLock
 
-            replies = self.engine.generate([Prompt(k, p) for k, p in todo.items()], _JUDGE_CONFIG)
+            answers = self.engine.generate([Prompt(k, p) for k, p in todo.items()], _JUDGE_CONFIG)
             self.asked += len(todo)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with FileLock(str(self.path) + ".lock"), self.path.open("a") as out:
-                for (key, prompt), reply in zip(todo.items(), replies):
-                    self.verdicts[key] = is_yes(reply[0].text)
-                    out.write(json.dumps({"key": key, "prompt": prompt, "reply": reply[0].text,
-                                          "equivalent": self.verdicts[key]}) + "\n")
-        return [self.verdicts[k] for k in keys]
+                for (key, prompt), answer in zip(todo.items(), answers):
+                    self.cache[key] = answer[0].text
+                    out.write(json.dumps({"key": key, "prompt": prompt, "reply": answer[0].text}) + "\n")
+        return [self.cache[k] for k in keys]
+
+
+def judge_for(base_url: str, model: str, concurrency: int = 8) -> Judge:
+    """One judge per (server, model) in a process."""
+    key = (base_url, model)
+    if key not in _judges:
+        _judges[key] = Judge(base_url, model, concurrency)
+    return _judges[key]
 
 
 _judges: dict[tuple[str, str], Judge] = {}
@@ -131,15 +141,12 @@ class JudgeEquivalence(TextMetric):
 
     def _judge(self) -> Judge:
         self.prepare(GenerationConfig())
-        key = (os.environ[URL_ENV], self.judge)
-        if key not in _judges:
-            _judges[key] = Judge(key[0], self.judge, self.concurrency)
-        return _judges[key]
+        return judge_for(os.environ[URL_ENV], self.judge, self.concurrency)
 
     def begin_cell(self, cell: CellInfo, items: Sequence[tuple[Prompt, Sequence[Generation], Sequence[Grade]]]) -> None:
         """Ask every pair of every prompt at once (concurrent requests), so ``score`` reads the cache."""
         pairs = [p for prompt, gens, grades in items for p in self._pairs(prompt, self.texts(gens, grades))]
-        self._judge().ask(pairs)
+        self._judge().replies(pairs)
 
     @staticmethod
     def _pairs(prompt: Prompt, texts: Sequence[str]) -> list[str]:
@@ -148,7 +155,7 @@ class JudgeEquivalence(TextMetric):
 
     def score(self, prompt: Prompt, generations: Sequence[Generation], grades: Sequence[Grade]) -> dict[str, float]:
         texts = self.texts(generations, grades)
-        verdicts = iter(self._judge().ask(self._pairs(prompt, texts)))
+        verdicts = iter(is_yes(r) for r in self._judge().replies(self._pairs(prompt, texts)))
         same = {(i, j): next(verdicts) for i in range(len(texts)) for j in range(i + 1, len(texts))}
         labels = partition(len(texts), lambda i, j: same[(i, j)])
         kept = [i for i, g in enumerate(grades) if quality(g) >= self.bar]
@@ -158,3 +165,42 @@ class JudgeEquivalence(TextMetric):
         return {"judge-distinct-k": float(len(set(labels))), "judge-semantic-entropy": semantic_entropy(labels),
                 "judge-effective-classes": effective}
 
+
+
+QUALITY_TEMPLATE = """Rate the quality of the response to the request below on a scale from 1 (worst) to 10 \
+(best). Answer with the number only.
+
+Request:
+{request}
+
+Response:
+{response}
+
+Rating (1-10):"""
+MODEL_ENV = "CREVAL_JUDGE_MODEL"
+
+
+def rating(reply: str) -> float:
+    """The first whole number 1-10 in the reply, divided by 10; NaN when there is none."""
+    found = re.search(r"\b(10|[1-9])\b", reply)
+    return int(found.group(1)) / 10 if found else float("nan")
+
+
+class JudgeQuality:
+    """A writing-quality scorer (``creval.scorers`` entry point ``judge``: ``my_task:scorer=judge``):
+    the LLM judge at ``$CREVAL_JUDGE_BASE_URL``, model ``$CREVAL_JUDGE_MODEL``, rates each sample 1-10
+    greedily (``QUALITY_TEMPLATE``); the score is the rating / 10 (NaN without a number in the reply),
+    cached with the equivalence verdicts. Its value becomes the grade's ``score``, the quality that
+    ``effective_diversity`` and ``judge_equivalence`` hold against their ``bar``."""
+
+    name = "judge"
+
+    def __init__(self) -> None:
+        missing = [v for v in (URL_ENV, MODEL_ENV) if not os.environ.get(v)]
+        if missing:
+            raise CrevalError(f"scorer 'judge': set {' and '.join('$' + v for v in missing)} (the judge server's base "
+                              "URL and model name)")
+        self.judge = judge_for(os.environ[URL_ENV], os.environ[MODEL_ENV])
+
+    def score(self, prompt: Prompt, generation: Generation) -> float:
+        return rating(self.judge.replies([QUALITY_TEMPLATE.format(request=prompt.text, response=generation.text)])[0])

@@ -1,6 +1,7 @@
 """A fake LLM judge behind an OpenAI-compatible chat endpoint on 127.0.0.1 (it stands in for a judge
-model in the main suite; the real ``vllm serve`` judges in the vllm tox environment): it answers "Yes."
-when the two responses of a judge prompt are equal ignoring case, spaces and punctuation, else "No"."""
+model in the main suite; the real ``vllm serve`` judges in the vllm tox environment): to an equivalence
+prompt it answers "Yes." when the two responses are equal ignoring case, spaces and punctuation, else
+"No"; to a rating prompt "Rating: 8" when the response says "good", else "3/10"."""
 from __future__ import annotations
 
 import json
@@ -14,6 +15,8 @@ def _norm(text: str) -> str:
 
 
 def verdict(prompt: str) -> str:
+    if prompt.endswith("Rating (1-10):"):
+        return "Rating: 8" if "good" in prompt.split("Response:\n", 1)[1] else "3/10"
     a = prompt.split("Response A:\n", 1)[1].split("\n\nResponse B:\n", 1)
     return "Yes." if _norm(a[0]) == _norm(a[1].rsplit("\n\nAnswer (yes or no):", 1)[0]) else "No"
 

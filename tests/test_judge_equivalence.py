@@ -14,6 +14,8 @@ from creval.metrics import judge_equivalence as je
 from creval.records import Generation, GenerationConfig, Grade, Prompt
 
 registry.register("metrics", "judge_equivalence", "creval.metrics.judge_equivalence:JudgeEquivalence")
+registry.register("metrics", "effective_diversity", "creval.metrics.effective_diversity:EffectiveDiversity")
+registry.register("scorers", "judge", "creval.metrics.judge_equivalence:JudgeQuality")
 P = Prompt("p", "Name an animal.")
 
 
@@ -48,7 +50,7 @@ def test_classes_entropy_effective_classes_and_the_cache(judge_url, tmp_path):
     assert out["judge-effective-classes"] == 0.5  # cat and dog pass (sample 3), over 4 samples
     assert len(judge_url) == 6  # score read the verdicts back
     stored = [json.loads(line) for line in next((tmp_path / "cache" / "judge").glob("*/verdicts.jsonl")).read_text().splitlines()]
-    assert len(stored) == 6 and sum(r["equivalent"] for r in stored) == 2
+    assert len(stored) == 6 and sum(je.is_yes(r["reply"]) for r in stored) == 2
     assert "Response A:\nA cat." in stored[0]["prompt"] and stored[0]["reply"] == "Yes."
     je._judges.clear()  # a new process: the verdicts come from the file
     assert metric.score(P, gens, grades) == out and len(judge_url) == 6
@@ -73,3 +75,24 @@ def test_run_stores_judge_classes(judge_url, tmp_path, tiny_ckpt):
     stats = {s.statistic: s for s in result.cells[0].summaries}
     assert len(judge_url) == 22  # one pair per prompt
     assert 1.0 <= stats["judge-distinct-k"].mean <= 2.0
+
+
+def test_the_judge_as_a_quality_scorer(judge_url, monkeypatch, tmp_path, tiny_ckpt):
+    assert je.rating("Rating: 7/10") == 0.7 and je.rating("10") == 1.0 and math.isnan(je.rating("ten"))
+    monkeypatch.delenv(je.MODEL_ENV, raising=False)
+    with pytest.raises(CrevalError, match="CREVAL_JUDGE_MODEL"):
+        je.JudgeQuality()
+    monkeypatch.setenv(je.MODEL_ENV, "judge")
+    scorer = je.JudgeQuality()
+    assert scorer.score(P, Generation("a good cat", (), (), None, "exact", "stop")) == 0.8
+    assert scorer.score(P, Generation("a cat", (), (), None, "exact", "stop")) == 0.3
+    assert len(judge_url) == 2
+
+    from creval.runner import run
+
+    result = run(str(tiny_ckpt), ["mini_writing:scorer=judge"], GenerationConfig(n=2, max_new_tokens=6),
+                 metrics=["effective_diversity", "judge_equivalence:judge=judge"], out=str(tmp_path / "r"))
+    cell = result.cells[0]
+    stats = {s.statistic: s.mean for s in cell.summaries}
+    assert cell.grader == "scorer:judge" and stats["quality-pass-rate"] == 0.0  # the tiny model's babble: 0.3
+    assert stats["judge-effective-classes"] == 0.0 and stats["judge-distinct-k"] >= 1.0
