@@ -200,7 +200,8 @@ class JudgeQuality:
         if missing:
             raise CrevalError(f"scorer 'judge': set {' and '.join('$' + v for v in missing)} (the judge server's base "
                               "URL and model name)")
-        self.judge = judge_for(os.environ[URL_ENV], os.environ[MODEL_ENV])
+        self.id = f"{os.environ[MODEL_ENV]}:tmpl{TEMPLATE_VERSION}"  # in the task's grader id, so in its hash
 
     def score(self, prompt: Prompt, generation: Generation) -> float:
-        return rating(self.judge.replies([QUALITY_TEMPLATE.format(request=prompt.text, response=generation.text)])[0])
+        judge = judge_for(os.environ[URL_ENV], os.environ[MODEL_ENV])  # the server is asked only when grading
+        return rating(judge.replies([QUALITY_TEMPLATE.format(request=prompt.text, response=generation.text)])[0])

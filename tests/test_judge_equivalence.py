@@ -94,5 +94,5 @@ def test_the_judge_as_a_quality_scorer(judge_url, monkeypatch, tmp_path, tiny_ck
                  metrics=["effective_diversity", "judge_equivalence:judge=judge"], out=str(tmp_path / "r"))
     cell = result.cells[0]
     stats = {s.statistic: s.mean for s in cell.summaries}
-    assert cell.grader == "scorer:judge" and stats["quality-pass-rate"] == 0.0  # the tiny model's babble: 0.3
+    assert cell.grader == "scorer:judge:judge:tmpl1" and stats["quality-pass-rate"] == 0.0  # the tiny model's babble: 0.3
     assert stats["judge-effective-classes"] == 0.0 and stats["judge-distinct-k"] >= 1.0
