@@ -73,10 +73,14 @@ def config_fields(config: GenerationConfig, *, n_free: bool = False) -> list[tup
 
 def backend_fields(backend_signature: str) -> list[tuple[str, str]]:
     """``be`` (the backend's name) and ``dtype`` where the backend signature has one, e.g. from
-    ``hf/1:dtype=float32:device=cpu``: be:hf, dtype:float32. Nothing for an unknown backend."""
+    ``hf/1:dtype=float32:device=cpu``: be:hf, dtype:float32; ``perturb`` (``perturb:0.01:3``) for weights
+    under a probe's noise. Nothing for an unknown backend."""
     if not backend_signature:
         return []
-    name, *options = backend_signature.split(":")
+    head, _, perturb = backend_signature.partition(":perturb=")  # last, its value holds ':' (creval.perturb)
+    name, *options = head.split(":")
     fields = [("be", name.split("/")[0])]
     fields += [("dtype", o.partition("=")[2]) for o in options if o.startswith("dtype=")]
+    if perturb:
+        fields.append(("perturb", perturb))
     return fields

@@ -67,6 +67,7 @@ _TABLE: list[tuple[str, int, tuple[float, float] | None]] = [
     (r"hidden-erank", 0, None),
     (r"(pos-|ast-)?distinct-\d+(-li|-corpus)?|ast-distinct-subtrees|ead-\d+", 1, (0.0, 1.0)),
     (r"embedding-diversity", 1, (0.0, 2.0)),
+    (r"quality-pass-rate|effective-distinct-\d+|(judge-)?effective-classes", 1, (0.0, 1.0)),
 ]
 
 

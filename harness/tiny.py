@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
@@ -89,6 +90,32 @@ def sharpen(src: str | Path, dst: str | Path, factor: float) -> Path:
     with torch.no_grad():
         model.transformer.ln_f.weight.mul_(factor)
         model.transformer.ln_f.bias.mul_(factor)
+    model.save_pretrained(dst)
+    AutoTokenizer.from_pretrained(src).save_pretrained(dst)
+    return dst
+
+
+def fragile(src: str | Path, dst: str | Path, alpha: float) -> Path:
+    """Copy checkpoint ``src`` to ``dst`` computing the same function from a sharper point of weight
+    space: in every attention block the query projection (weight and bias) is multiplied by ``alpha``
+    and the key projection divided by it, so every attention score q.k is unchanged, while relative
+    noise on the fused ``c_attn`` tensor (its RMS now set by the queries) swamps the shrunken keys
+    (the reparametrisation of Dinh et al. 2017, "Sharp Minima Can Generalize For Deep Nets")."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from .backends.hf import quiet_transformers
+
+    quiet_transformers()
+    dst = Path(dst)
+    model: Any = AutoModelForCausalLM.from_pretrained(src)
+    width = model.config.n_embd
+    with torch.no_grad():
+        for block in model.transformer.h:
+            attn = block.attn.c_attn  # Conv1D: weight [in, 3 * width] = [q | k | v], bias [3 * width]
+            for tensor in (attn.weight, attn.bias):
+                tensor[..., :width].mul_(alpha)
+                tensor[..., width : 2 * width].div_(alpha)
     model.save_pretrained(dst)
     AutoTokenizer.from_pretrained(src).save_pretrained(dst)
     return dst

@@ -108,11 +108,18 @@ class Equivalence(TextMetric):
         if self._family == "writing" and not _embeddings.missing(self.model):
             _embeddings.embed(self.model, [t for _, gens, grades in items for t in self.texts(gens, grades)])
 
-    def score(self, prompt: Prompt, generations: Sequence[Generation], grades: Sequence[Grade]) -> dict[str, float]:
+    def classes(self, prompt: Prompt, generations: Sequence[Generation], grades: Sequence[Grade]) -> list[int] | None:
+        """The class index of each sample (in the family ``begin_cell`` was given); None for writing
+        where embeddings are not installed."""
         if self._family == "writing" and _embeddings.missing(self.model):
+            return None
+        return partition(len(generations), self._same(prompt, generations, grades))
+
+    def score(self, prompt: Prompt, generations: Sequence[Generation], grades: Sequence[Grade]) -> dict[str, float]:
+        labels = self.classes(prompt, generations, grades)
+        if labels is None:
             nan = float("nan")
             return {"distinct-k": nan, "semantic-entropy": nan, "novelty-utility": nan}
-        labels = partition(len(generations), self._same(prompt, generations, grades))
         quality = [g.score for g in grades]
         utility = novelty_utility(labels, quality, self.patience) if labels and None not in quality else float("nan")
         return {"distinct-k": float(len(set(labels))), "semantic-entropy": semantic_entropy(labels),

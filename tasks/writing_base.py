@@ -26,7 +26,11 @@ class WritingTask(Task):
         return registry.load("scorers", self.scorer)() if self.scorer else None
 
     def grader_id(self) -> str:
-        return f"scorer:{self.scorer}" if self.scorer else "none"
+        """``scorer:NAME``, plus the scorer's own ``id`` where it has one (the judge's model)."""
+        if not self.scorer:
+            return "none"
+        own = getattr(self._scorer, "id", "")
+        return f"scorer:{self.scorer}:{own}" if own else f"scorer:{self.scorer}"
 
     def grade(self, prompt: Prompt, generation: Generation) -> Grade:
         score = float(self._scorer.score(prompt, generation)) if self._scorer else None

@@ -129,13 +129,15 @@ BY_HAND = {
     "token_entropy": {"token_entropy": 1.125, "token_entropy_tokw": 1.3, "token_entropy_lo": 1.125,
                       "token_entropy_hi": 1.125},
     "effective_rank": {"hidden-erank": 2.5},  # mean of the responses' 2, 4, 1, 3
+    # one of four samples correct: it passes alone (one answer class per 4 samples; no distinct-2 among one)
+    "effective_diversity": {"quality-pass-rate": 0.25, "effective-classes": 0.25},
 }
 
 
 @pytest.mark.parametrize("name", sorted(BY_HAND))
 def test_statistics_the_ordering_cannot_check_match_hand_computed_values(name):
     metric = registry.load("metrics", name)()
-    family = "math" if name in ("pass_at_k", "mean_at_k", "maj_at_k", "g_pass_at_k") else "writing"
+    family = "math" if name in ("pass_at_k", "mean_at_k", "maj_at_k", "g_pass_at_k", "effective_diversity") else "writing"
     gens = _gens([(1.0, 3.0), (0.5,), (1.0,), (1.0,)], eranks=[2.0, 4.0, 1.0, 3.0])
     prompt = Prompt("p", "q")
     metric.prepare(CONFIG)

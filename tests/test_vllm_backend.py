@@ -146,7 +146,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_openai_backend_against_a_real_vllm_server(sharp, tmp_path):
+def test_openai_backend_against_a_real_vllm_server(sharp, tmp_path, monkeypatch):
     import creval
 
     port = _free_port()
@@ -171,6 +171,21 @@ def test_openai_backend_against_a_real_vllm_server(sharp, tmp_path):
         stats = {s.statistic: s.mean for s in cell.summaries}
         assert stats["token_entropy"] > 0 and stats["token_entropy_lo"] <= stats["token_entropy_hi"]
         assert math.isnan(stats["token_entropy_model"])  # what a server's logprobs describe is its setting
+
+        # the same server as an LLM judge of equivalence (a tiny random model: its verdicts are noise, but
+        # every pair is asked once, its reply parsed and cached with its prompt)
+        from creval import registry
+        from creval.metrics import judge_equivalence as je
+
+        registry.register("metrics", "judge_equivalence", "creval.metrics.judge_equivalence:JudgeEquivalence")
+        monkeypatch.setenv(je.URL_ENV, f"http://127.0.0.1:{port}/v1")
+        judged = creval.run("tiny", ["mini_writing"], GenerationConfig(n=2, max_new_tokens=8), backend="openai",
+                            backend_options={"base_url": f"http://127.0.0.1:{port}/v1"},
+                            metrics=["judge_equivalence:judge=tiny"], out=str(tmp_path / "r"))
+        classes = {s.statistic: s.mean for s in judged.cells[0].summaries}
+        assert judged.cells[0].cached and 1.0 <= classes["judge-distinct-k"] <= 2.0
+        (verdicts,) = [j for j in je._judges.values()]
+        assert verdicts.asked == 20 and len(verdicts.path.read_text().splitlines()) == 20
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -22,7 +22,7 @@ from ..records import Generation, GenerationConfig, Prompt
 from . import Progress, Source, location, merge_options, resolve_local, sample_seed
 from .prompting import decode, render
 
-_DEFAULTS = {"dtype": "float32", "device": "auto", "batch_size": 64, "hidden_states": False}
+_DEFAULTS = {"dtype": "float32", "device": "auto", "batch_size": 64, "hidden_states": False, "perturb": None}
 
 
 def _options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -35,6 +35,10 @@ def _options(options: Mapping[str, Any]) -> dict[str, Any]:
         merged["device"] = _device(str(merged["device"]))
     if not isinstance(merged["batch_size"], int) or isinstance(merged["batch_size"], bool) or merged["batch_size"] < 1:
         raise CrevalError(f"hf backend: batch_size must be an integer >= 1, got {merged['batch_size']!r}")
+    if merged["perturb"] is not None:
+        from ..perturb import Perturbation
+
+        merged["perturb"] = Perturbation.parse(str(merged["perturb"])).label
     return merged
 
 
@@ -93,7 +97,8 @@ class HFBackend:
     def signature(cls, options: Mapping[str, Any]) -> str:
         o = _options(options)
         hidden = ":hs=1" if o["hidden_states"] else ""
-        return f"hf/1:dtype={o['dtype']}:device={o['device'].split(':')[0]}{hidden}"
+        perturbed = f":perturb={o['perturb']}" if o["perturb"] else ""  # last: its value holds ':'
+        return f"hf/1:dtype={o['dtype']}:device={o['device'].split(':')[0]}{hidden}{perturbed}"
 
     @classmethod
     def resolve(cls, model: str, options: Mapping[str, Any]) -> Source:
@@ -117,6 +122,10 @@ class HFBackend:
         except Exception as exc:  # transformers raises many types for a broken checkpoint
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise CrevalError(f"could not load checkpoint {checkpoint}: {type(exc).__name__}: {first}") from None
+        if o["perturb"]:  # the weights the signature names: never the checkpoint's own cells
+            from ..perturb import Perturbation
+
+            Perturbation.parse(o["perturb"]).apply(model)
         model.to(o["device"]).eval()
         original = model.generation_config
         model.generation_config = HFGenConfig(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import BAD_INPUT, INTERNAL_ERROR, INTERRUPTED, CrevalError
-from . import audit_cmd, board_cmd, export_cmd, store_cmd, sweep_cmd, testbed_cmd
+from . import audit_cmd, board_cmd, export_cmd, probe_cmd, recommend_cmd, store_cmd, sweep_cmd, testbed_cmd
 from .args import Parser, output_dir, positive_float, positive_int
 
 EXAMPLES = """examples:
@@ -182,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmd.add_parsers(sub)
     testbed_cmd.add_parser(sub)
     store_cmd.add_parser(sub)
+    probe_cmd.add_parser(sub)
+    recommend_cmd.add_parser(sub)
     lm = sub.add_parser("lm-eval-tasks", help="write an lm-eval task package that reports creval's metrics",
                         description="Write lm-evaluation-harness tasks (creval_writing, creval_math) whose per-document "
                         "metrics are creval's: run them with `lm_eval --include_path PATH --tasks creval_writing`.")
@@ -203,7 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"run": _cmd_run, "demo": _cmd_demo, "audit-grader": audit_cmd.run, "sweep": sweep_cmd.run_sweep,
                 "status": sweep_cmd.run_status, "leaderboard": board_cmd.run_leaderboard, "compare": board_cmd.run_compare,
                 "best": board_cmd.run_best, "testbed": testbed_cmd.run, "lm-eval-tasks": _cmd_lm_eval_tasks,
-                "store": store_cmd.run, "export": export_cmd.run_export}
+                "store": store_cmd.run, "export": export_cmd.run_export, "probe": probe_cmd.run,
+                "recommend": recommend_cmd.run}
     try:
         args = build_parser().parse_args(argv)
         if args.command in ("tasks", "metrics", "backends"):

@@ -1,0 +1,76 @@
+"""Schedule recommendation: the prediction worked out by hand on synthetic pilot values, and the command
+on a pilot sweep of tiny real checkpoints."""
+import json
+
+import numpy as np
+import pytest
+
+from creval.cli.main import main
+from creval.leaderboards.recommend import rank
+
+PROMPTS = [f"p{i}" for i in range(12)]
+
+
+def values(level, seed):
+    noise = np.random.default_rng(seed).normal(0, 0.02, len(PROMPTS))
+    return {p: level + float(e) for p, e in zip(PROMPTS, noise)}
+
+
+def test_the_domain_others_make_forget_goes_last():
+    # structured training lifts math 0.5 -> 0.9 and costs writing 0.3; creative lifts writing to 0.8, costs math 0.1
+    undefined = dict.fromkeys(PROMPTS, float("nan"))  # e.g. distinct-2 of one-word answers
+    start = {"m": values(0.5, 0), "w": values(0.5, 1), "x": undefined}
+    pilots = {"structured": [(start, {"m": values(0.9, 2), "w": values(0.2, 3), "x": undefined})],
+              "creative": [(start, {"m": values(0.4, 4), "w": values(0.8, 5), "x": undefined})]}
+    report = rank({"structured": ("math",), "creative": ("writing",)}, {"m": "math", "w": "writing", "x": "writing"},
+                  pilots)
+    assert report["recommended"] == ["structured", "creative"]
+    assert list(report["excluded"]) == ["x"] and "x" not in report["orders"][0]["tasks"]
+    best, reverse = report["orders"]
+    # structured then creative: math 0.9 - 0.1, writing 0.8; the reverse: math 0.9, writing 0.8 - 0.3
+    assert best["tasks"]["m"]["mean"] == pytest.approx(0.8, abs=0.03)
+    assert best["tasks"]["w"]["mean"] == pytest.approx(0.8, abs=0.03)
+    assert reverse["tasks"]["w"]["mean"] == pytest.approx(0.5, abs=0.03)
+    assert best["objective"] - reverse["objective"] == pytest.approx(0.1, abs=0.03)
+    margin = reverse["recommended_minus_this"]
+    assert margin["testable"] and margin["low"] > 0 and margin["p"] < 0.05  # math -0.1, writing +0.3 per prompt
+    assert report["forgetting"]["creative"] == pytest.approx(0.3, abs=0.03)
+    row = next(r for r in report["evidence"] if r["trained"] == "structured" and r["task"] == "w")
+    assert row["change"] == pytest.approx(-0.3, abs=0.03) and row["high"] < 0 and not row["trains_task"]
+
+
+def test_command_on_a_pilot_sweep_of_tiny_checkpoints(tmp_path, capsys):
+    from conftest import sharpened_sweep
+
+    manifest = sharpened_sweep(tmp_path, {"math-pilot": (1.0, 3.0), "writing-pilot": (1.0, 0.5)},
+                               stages={"math-pilot": "[{name: structured, families: [math]}]",
+                                       "writing-pilot": "[{name: creative, families: [writing]}]"})
+    assert main(["recommend", "--manifest", str(manifest)]) == 2
+    assert "run `creval sweep" in capsys.readouterr().err
+    assert main(["sweep", str(manifest)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "rec.json"
+    assert main(["recommend", "--manifest", str(manifest), "--json", "--write", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert sorted(report["recommended"]) == ["creative", "structured"] and len(report["orders"]) == 2
+    assert {(r["trained"], r["task"]) for r in report["evidence"]} == {
+        (d, t) for d in ("structured", "creative") for t in ("mini_math", "mini_writing")}
+    assert json.loads(out.read_text())["recommended"] == report["recommended"]
+    assert main(["recommend", "--manifest", str(manifest)]) == 0
+    assert "recommended order:" in capsys.readouterr().out
+    assert json.loads((tmp_path / "results" / "recommendations" / "sweep.json").read_text())["orders"]
+
+
+def test_extras_reads_the_stored_reports_for_the_site(tmp_path):
+    from creval.leaderboards.extras import read_extras
+
+    (tmp_path / "probes").mkdir()
+    (tmp_path / "recommendations").mkdir()
+    (tmp_path / "probes" / "perturb-abc.json").write_text('{"probe": "perturb", "models": []}')
+    (tmp_path / "recommendations" / "pilot.json").write_text('{"recommended": ["a", "b"]}')
+    (tmp_path / "recommendations" / "cut.json").write_text('{"recommended": [')
+    extras = read_extras(tmp_path)
+    assert [p["probe"] for p in extras["probes"]] == ["perturb"]
+    assert extras["recommendations"][0]["recommended"] == ["a", "b"]
+    assert extras["unreadable"] == [str(tmp_path / "recommendations" / "cut.json")]
+    assert read_extras(tmp_path / "none") == {"probes": [], "recommendations": [], "unreadable": []}
