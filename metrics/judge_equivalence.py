@@ -69,7 +69,7 @@ class Judge:
         from creval.checkpoints import cache_dir
 
         options = {"base_url": base_url, "served_model": model, "api": "chat", "top_logprobs": 0,
-                   "concurrency": concurrency}
+                   "max_concurrency": concurrency}
         source = OpenAIBackend.resolve(model, options)
         self.engine = OpenAIBackend.load(source, options)
         self.path = cache_dir() / "judge" / source.fingerprint / "verdicts.jsonl"
