@@ -71,7 +71,7 @@ def library_versions() -> dict[str, str]:
         try:
             out[lib] = version(lib)
         except PackageNotFoundError:
-            pass
+            continue  # not installed: not part of the environment
     return out
 
 
@@ -109,7 +109,7 @@ def run(
     fp = source.fingerprint
 
     for task in task_objs:
-        task.prompt_set  # load every task's data now: a missing dataset fails before anything is written
+        _ = task.prompt_set  # load every task's data now: a missing dataset fails before anything is written
     configs = {t.label: task_config(config, t) for t in task_objs}
     store = Store(out)
     fresh = not store.root.exists()

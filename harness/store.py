@@ -254,7 +254,7 @@ class Store:
         gen_id = gen_meta["generation_id"]
         files: dict[str, dict[str, Any]] = {}
         for path in sorted(folder.glob("*.parquet")):
-            schema, meta = self._read(path, schema_only=True)
+            _, meta = self._read(path, schema_only=True)
             if meta.get("generation_id") != gen_id:
                 continue
             entry: dict[str, Any] = {"size": path.stat().st_size, "rows": pq.read_metadata(path).num_rows}
@@ -283,7 +283,6 @@ class Store:
         file of ``score_keys``), ``partial`` (readable files, some missing), ``corrupt`` (a file is
         damaged) or ``missing`` (no generations). Cheap: a manifest and a few ``stat`` calls."""
         self.check_layout()
-        folder = self.cell_dir(key)
         manifest = self._manifest(key)
         if manifest is not None:
             wanted = [self.grades_path(key, task_hash).name] + [self.scores_path(key, s).name for s in score_keys]
