@@ -87,8 +87,8 @@ def sharpen(src: str | Path, dst: str | Path, factor: float) -> Path:
     dst = Path(dst)
     model = AutoModelForCausalLM.from_pretrained(src)
     with torch.no_grad():
-        model.transformer.ln_f.weight.mul_(factor)
-        model.transformer.ln_f.bias.mul_(factor)
+        for param in model.get_submodule("transformer.ln_f").parameters():  # its weight and bias
+            param.mul_(factor)
     model.save_pretrained(dst)
     AutoTokenizer.from_pretrained(src).save_pretrained(dst)
     return dst

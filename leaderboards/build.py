@@ -118,7 +118,8 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
         if len(schedule.stages) > 1:
             stages, warnings = stage_ends([(n, u, schedule.domains.get(n, [])) for n, u in schedule.stages], sched_steps)
             if len(stages) > 1:
-                a["backward_transfer"] = {**backward_transfer(stages, lambda f, st, s=sched: domain_score(s, st, f)),
+                # the lambda is called inside backward_transfer, during this iteration
+                a["backward_transfer"] = {**backward_transfer(stages, lambda f, st: domain_score(sched, st, f)),  # noqa: B023
                                           "warnings": warnings}
             else:
                 a["backward_transfer"] = {"refused": "fewer than two stages have an evaluated checkpoint",

@@ -130,7 +130,7 @@ def _decide(rows: list[Difference], *, correction: bool, gate_cell_level: bool, 
     out = list(rows)
     for i, p in zip(family, adjusted):
         d = rows[i]
-        out[i] = replace(d, p_adjusted=p, crossed=bool(d.worse_by > d.gate and p < alpha))
+        out[i] = replace(d, p_adjusted=p, crossed=bool(d.gate is not None and d.worse_by > d.gate and p < alpha))
     if gate_cell_level:
         for i, d in enumerate(out):
             if d.gate is not None and d.note == CELL_LEVEL:
