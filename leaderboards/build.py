@@ -65,7 +65,7 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
         raise CrevalError(f"no cell of {manifest_path} is in {results}: run `creval sweep {manifest_path}` first")
     # one stored cell may sit at several places (identical checkpoints share a content-addressed cell)
     placed = [(p, cells[p.key]) for p in planned if p.key in cells]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for p, cell in placed:
         key = p.key
         for stat in cell.values:

@@ -69,7 +69,7 @@ def _child(job, token_r, report_w, out_fd, err_fd, drop,
         os.close(token_r)
         _write(report_w, b"started\n")
         pristine = dict(_builtins)
-        namespace = {"__name__": "__main__", "__builtins__": builtins}
+        namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
         _exec(_compile(job["solution"], "solution.py", "exec"), namespace)
         _builtins.clear()
         _builtins.update(pristine)
