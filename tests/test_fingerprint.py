@@ -2,11 +2,11 @@ import os
 import shutil
 
 import pytest
+from tiny import sharpen
 
 from creval import checkpoints
 from creval.checkpoints import fingerprint, resolve_checkpoint
 from creval.errors import CrevalError
-from creval.tiny import sharpen
 
 
 def test_same_content_same_fingerprint_different_weights_differ(tiny_ckpt, tmp_path):
