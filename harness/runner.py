@@ -23,7 +23,7 @@ from .frames import generations_to_table
 from .metric import Metric, parse_metric_spec
 from .records import CellResult, GenerationConfig, RunResult
 from .scoring import evaluate_cell, required_scores
-from .specs import build, split_spec
+from .spec_strings import build, split_spec
 from .store import Store, task_cell_key, task_config
 from .task import Task
 
