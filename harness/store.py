@@ -150,6 +150,10 @@ class Store:
         store.check_layout()
         return store, store.cells()
 
+    def exists(self) -> bool:
+        """Whether ``root`` holds a store (its cells folder)."""
+        return (self.root / "cells").is_dir()
+
     def cell_dir(self, key: str) -> Path:
         return self.root / "cells" / key
 
