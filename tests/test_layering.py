@@ -2,7 +2,7 @@
 
 Floors, lowest first (every module of the package is on exactly one; a new module must be placed):
 
-0. core: errors, records, hashing, stats, signature, validation, spec strings, JSON helpers
+0. core: errors, records, hashing, stats, signature, validation, spec strings, JSON helpers, atomic writes
 1. parts: the store, tasks, metrics, backends, the sandbox, checkpoints, manifests, the registry
 2. flows: scoring, runner, sweep, audit, the testbed
 3. leaderboards
@@ -23,7 +23,7 @@ PACKAGE_DIRS = {"harness": "creval", "tasks": "creval.tasks", "metrics": "creval
 
 FLOORS: dict[str, int] = {
     **dict.fromkeys(["errors", "records", "hashing", "stats", "signature", "validation", "spec_strings",
-                     "jsonsafe"], 0),
+                     "jsonsafe", "atomic"], 0),
     **dict.fromkeys(["store", "task", "metric", "tasks", "metrics", "backends", "sandbox", "checkpoints", "hub",
                      "frames", "manifest", "engines", "registry"], 1),
     **dict.fromkeys(["scoring", "runner", "sweep", "audit", "testbed"], 2),
