@@ -21,15 +21,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tiny.py: the tests' tiny checkpoints
+
 
 def build(root: Path, layers: int, width: int) -> Path:
-    from creval.tiny import build_checkpoint
+    from tiny import build_checkpoint
 
     path = build_checkpoint(root / "bench", n_layer=layers, n_embd=width, init_std=0.05)
     for name in ("config.json", "generation_config.json"):

@@ -26,8 +26,8 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 
 def corpus(prompts: int, k: int, words: int, seed: int = 0) -> list[list[str]]:
-    text = " ".join(json.loads(l)["answer"] for l in (SHARED / "gsm8k" / "test.jsonl").read_text().splitlines())
-    text += " " + " ".join(json.loads(l)["prompt"] for l in (SHARED / "noveltybench" / "curated.jsonl").read_text().splitlines())
+    text = " ".join(json.loads(line)["answer"] for line in (SHARED / "gsm8k" / "test.jsonl").read_text().splitlines())
+    text += " " + " ".join(json.loads(line)["prompt"] for line in (SHARED / "noveltybench" / "curated.jsonl").read_text().splitlines())
     vocab = sorted(set(text.split()))
     rng = random.Random(seed)
     groups = []

@@ -57,7 +57,8 @@ def main() -> None:
 
     from creval.sandbox import Job, isolation_level, run_many
 
-    rows = [json.loads(line) for line in gzip.open(args.data, "rt")] * args.copies
+    with gzip.open(args.data, "rt") as f:
+        rows = [json.loads(line) for line in f] * args.copies
     programs = [r["prompt"] + r["canonical_solution"] + "\n" + r["test"] + f"\ncheck({r['entry_point']})\n" for r in rows]
     jobs = [Job(r["prompt"] + r["canonical_solution"], r["test"] + f"\ncheck({r['entry_point']})\n",
                 entry_point=r["entry_point"]) for r in rows]

@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tiny.py: the tests' tiny checkpoints
+
 
 def timed(cmd: list[str], repeats: int = 3) -> tuple[float, float]:
     """The best (wall, CPU) seconds of ``repeats`` runs."""
@@ -31,7 +33,7 @@ def timed(cmd: list[str], repeats: int = 3) -> tuple[float, float]:
 
 
 def main() -> None:
-    from creval.tiny import build_checkpoint, sharpen
+    from tiny import build_checkpoint, sharpen
 
     root = Path(tempfile.mkdtemp(prefix="creval-bench-sweep-"))
     base = build_checkpoint(root / "base")

@@ -8,9 +8,12 @@ Usage: python benchmarks/bench_weight_swap.py [--checkpoints 5]
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tiny.py: the tests' tiny checkpoints
 
 
 def main() -> None:
@@ -18,9 +21,10 @@ def main() -> None:
     parser.add_argument("--checkpoints", type=int, default=5)
     args = parser.parse_args()
 
+    from tiny import build_checkpoint, sharpen
+
     from creval.manifest import load_manifest
     from creval.sweep import sweep
-    from creval.tiny import build_checkpoint, sharpen
 
     root = Path(tempfile.mkdtemp(prefix="creval-bench-swap-"))
     base = build_checkpoint(root / "base")

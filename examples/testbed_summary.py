@@ -17,7 +17,8 @@ STATS = [("toy_math", "token_entropy"), ("toy_code", "token_entropy"), ("toy_cre
 
 
 def main(path: str) -> None:
-    board = json.load(open(path))
+    with open(path) as f:
+        board = json.load(f)
     values = defaultdict(list)  # (schedule, step, task, stat) -> values over seeds
     for r in board["rows"]:
         schedule = r["schedule"].rsplit("-s", 1)[0]

@@ -49,8 +49,8 @@ def resolve_checkpoint(model: str) -> Path:
 def _fetch_from_hub(repo_id: str) -> Path:
     try:
         from huggingface_hub import snapshot_download
-    except ImportError:  # pragma: no cover - comes with transformers
-        raise CrevalError(f"checkpoint not found: {repo_id!r}; install creval[hf] to load hub models")
+    except ImportError as err:  # pragma: no cover - comes with transformers
+        raise CrevalError(f"checkpoint not found: {repo_id!r}; install creval[hf] to load hub models") from err
     from .hub import offline_unless_reachable
 
     offline = offline_unless_reachable()  # no network: a cached snapshot still loads, a missing one fails now

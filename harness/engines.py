@@ -18,10 +18,10 @@ class EngineCache:
         self.swaps = 0
 
     def get(self, backend_cls: Any, source: Any, options: Mapping[str, Any]) -> Any:
-        if self.engine is not None and type(self.engine) is backend_cls and hasattr(self.engine, "swap"):
-            if self.engine.swap(source):
-                self.swaps += 1
-                return self.engine
+        if (self.engine is not None and type(self.engine) is backend_cls and hasattr(self.engine, "swap")
+                and self.engine.swap(source)):
+            self.swaps += 1
+            return self.engine
         self.close()
         self.engine = backend_cls.load(source, options)
         self.loads += 1

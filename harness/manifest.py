@@ -89,7 +89,7 @@ class Manifest:
 class StageSpec(Strict):
     name: str
     until: int | None = Field(None, ge=0)
-    families: list[Family] = []
+    families: list[Family] = Field(default_factory=list)
 
 
 class CheckpointSpec(Strict):
@@ -101,7 +101,7 @@ class CheckpointSpec(Strict):
 class ScheduleSpec(Strict):
     checkpoints: list[CheckpointSpec] | None = Field(None, min_length=1)
     discover: str | None = None
-    stages: list[StageSpec] = []
+    stages: list[StageSpec] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod

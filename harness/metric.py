@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from .records import Family, Generation, GenerationConfig, Grade, Prompt
 from .signature import backend_fields, config_fields, render
-from .specs import build
+from .spec_strings import build
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from .frames import generations_to_table
 from .metric import Metric, parse_metric_spec
 from .records import CellResult, GenerationConfig, RunResult
 from .scoring import evaluate_cell, required_scores
-from .specs import build, split_spec
+from .spec_strings import build, split_spec
 from .store import Store, task_cell_key, task_config
 from .task import Task
 
@@ -71,7 +71,7 @@ def library_versions() -> dict[str, str]:
         try:
             out[lib] = version(lib)
         except PackageNotFoundError:
-            pass
+            continue  # not installed: not part of the environment
     return out
 
 
@@ -109,7 +109,7 @@ def run(
     fp = source.fingerprint
 
     for task in task_objs:
-        task.prompt_set  # load every task's data now: a missing dataset fails before anything is written
+        _ = task.prompt_set  # load every task's data now: a missing dataset fails before anything is written
     configs = {t.label: task_config(config, t) for t in task_objs}
     store = Store(out)
     fresh = not store.root.exists()

@@ -173,18 +173,20 @@ def paired(baseline: Mapping[str, float], candidate: Mapping[str, float], *, min
         return Paired(nan, nan, nan, nan, nan, 1.0, 1.0, 0, only_a, only_b, False, "no prompt has a value on both sides")
     d = b - a
     diff = float(d.mean())
-    common = dict(baseline=float(a.mean()), candidate=float(b.mean()), difference=diff, prompts=len(both),
-                  only_baseline=only_a, only_candidate=only_b)
+
+    def result(low: float, high: float, p_lower: float, p_higher: float, testable: bool, reason: str = "") -> Paired:
+        return Paired(float(a.mean()), float(b.mean()), diff, low, high, p_lower, p_higher, len(both), only_a, only_b,
+                      testable, reason)
+
     if len(both) < min_prompts:
-        return Paired(**common, low=nan, high=nan, p_lower=1.0, p_higher=1.0, testable=False,
-                      reason=f"{len(both)} paired prompts (fewer than {min_prompts})")
+        return result(nan, nan, 1.0, 1.0, testable=False, reason=f"{len(both)} paired prompts (fewer than {min_prompts})")
     sd = float(d.std(ddof=1)) if len(d) > 1 else 0.0
     if sd == 0:
-        return Paired(**common, low=nan, high=nan, p_lower=1.0, p_higher=1.0, testable=False,
+        return result(nan, nan, 1.0, 1.0, testable=False,
                       reason="the per-prompt differences do not vary" if len(d) > 1 else "one paired prompt")
     half = float(_sp.t.ppf(0.5 + level / 2, len(d) - 1)) * sd / math.sqrt(len(d))
     p_lower, p_higher = sign_flip_pvalues(d, seed=seed)
-    return Paired(**common, low=diff - half, high=diff + half, p_lower=p_lower, p_higher=p_higher, testable=True)
+    return result(diff - half, diff + half, p_lower, p_higher, testable=True)
 
 
 def sign_flip_pvalues(d: np.ndarray, *, seed: int = 0) -> tuple[float, float]:

@@ -29,29 +29,24 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .atomic import remove_orphans, replace_atomically, write_json
 from .errors import CrevalError
 from .hashing import stable_hash
 
 LAYOUT = 2
 _META_KEY = b"creval"
-_HOST = socket.gethostname().replace(".", "-")
 _GENERATIONS = "generations.parquet"
 _MANIFEST = "cell.json"
 _PLACES = "places.json"  # the sweep index
-_KILL_ENV = "CREVAL_TEST_KILL_AFTER"  # tests: "GLOB[#N]" SIGKILLs this process after its Nth write of a matching file
-_writes: dict[str, int] = {}
 
 
 def cell_key(fingerprint: str, prompts_hash: str, config_hash: str, backend_signature: str) -> str:
@@ -70,48 +65,6 @@ def task_config(config: Any, task: Any) -> Any:
     import dataclasses
 
     return dataclasses.replace(config, stop=tuple(dict.fromkeys(config.stop + task.stop)))
-
-
-def _remove_orphans(folder: Path) -> None:
-    """Delete temporary files left by a writer of this host that was killed mid-write (its process is
-    gone); a write that is still going on, or one from another host, is left alone."""
-    for tmp in folder.glob(".*.tmp"):
-        parts = tmp.name.split(".")
-        if len(parts) < 5 or parts[-4] != _HOST or not parts[-3].isdigit():
-            continue
-        try:
-            os.kill(int(parts[-3]), 0)
-        except ProcessLookupError:
-            tmp.unlink(missing_ok=True)
-        except PermissionError:
-            pass
-
-
-def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{_HOST}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-
-
-def _test_kill_point(name: str) -> None:
-    """The test hook of ``CREVAL_TEST_KILL_AFTER`` (crash-consistency tests kill a sweep at every
-    artifact boundary); a no-op unless the variable is set."""
-    spec = os.environ.get(_KILL_ENV)
-    if not spec:
-        return
-    pattern, _, nth = spec.partition("#")
-    if fnmatch(name, pattern):
-        _writes[pattern] = _writes.get(pattern, 0) + 1
-        if _writes[pattern] == int(nth or 1):
-            os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = _tmp(path)
-    try:
-        tmp.write_text(json.dumps(obj, sort_keys=True, indent=1))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _test_kill_point(path.name)
 
 
 def generations_file(path: Path) -> Path:
@@ -149,6 +102,10 @@ class Store:
         store = cls(path)
         store.check_layout()
         return store, store.cells()
+
+    def exists(self) -> bool:
+        """Whether ``root`` holds a store (its cells folder)."""
+        return (self.root / "cells").is_dir()
 
     def cell_dir(self, key: str) -> Path:
         return self.root / "cells" / key
@@ -254,7 +211,7 @@ class Store:
         gen_id = gen_meta["generation_id"]
         files: dict[str, dict[str, Any]] = {}
         for path in sorted(folder.glob("*.parquet")):
-            schema, meta = self._read(path, schema_only=True)
+            _, meta = self._read(path, schema_only=True)
             if meta.get("generation_id") != gen_id:
                 continue
             entry: dict[str, Any] = {"size": path.stat().st_size, "rows": pq.read_metadata(path).num_rows}
@@ -263,7 +220,7 @@ class Store:
             if task and path.name != _GENERATIONS:
                 entry["task_hash"] = task
             files[path.name] = entry
-        _write_json(folder / _MANIFEST, {"layout": LAYOUT, "cell_key": key, "generation_id": gen_id,
+        write_json(folder / _MANIFEST, {"layout": LAYOUT, "cell_key": key, "generation_id": gen_id,
                                          "task_hash": task_hash, "files": files})
 
     def _manifest(self, key: str) -> dict[str, Any] | None:
@@ -283,7 +240,6 @@ class Store:
         file of ``score_keys``), ``partial`` (readable files, some missing), ``corrupt`` (a file is
         damaged) or ``missing`` (no generations). Cheap: a manifest and a few ``stat`` calls."""
         self.check_layout()
-        folder = self.cell_dir(key)
         manifest = self._manifest(key)
         if manifest is not None:
             wanted = [self.grades_path(key, task_hash).name] + [self.scores_path(key, s).name for s in score_keys]
@@ -316,7 +272,7 @@ class Store:
             current = self.read_places()
             if any(current.get(k) != v for k, v in entries.items()):
                 self.root.mkdir(parents=True, exist_ok=True)
-                _write_json(self.root / _PLACES, {**current, **entries})
+                write_json(self.root / _PLACES, {**current, **entries})
 
     # verification and repair -------------------------------------------------------------------
     def verify(self, key: str, deep: bool = True) -> list[str]:
@@ -390,7 +346,7 @@ class Store:
         if layout == 1:
             self._migrate_from_1()
         if layout != LAYOUT and (self.root / "cells").is_dir():
-            _write_json(marker, {"layout": LAYOUT})
+            write_json(marker, {"layout": LAYOUT})
             layout = LAYOUT
         self._layout_checked = layout == LAYOUT
 
@@ -414,15 +370,9 @@ class Store:
     def _write(self, path: Path, table: pa.Table, meta: Mapping[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.check_layout()
-        _remove_orphans(path.parent)
+        remove_orphans(path.parent)
         table = table.replace_schema_metadata({_META_KEY: json.dumps(meta, sort_keys=True).encode()})
-        tmp = _tmp(path)
-        try:
-            pq.write_table(table, tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        _test_kill_point(path.name)
+        replace_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
     @staticmethod
     def _read(path: Path, schema_only: bool = False) -> tuple[Any, dict[str, Any]]:

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from .hashing import stable_hash
 from .records import Family, Generation, Grade, Prompt
-from .specs import describe
+from .spec_strings import describe
 
 
 class Task:

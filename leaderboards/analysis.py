@@ -114,7 +114,7 @@ def backward_transfer(stages: Sequence[Stage], value_at: Callable[[str, int], fl
     if len(stages) < 2:
         raise CrevalError("backward transfer needs a schedule with at least two stages")
     final = stages[-1].end
-    terms = [{"stage": st.name, "family": f, "end": st.end, "final": final,
+    terms: list[dict[str, Any]] = [{"stage": st.name, "family": f, "end": st.end, "final": final,
               "change": value_at(f, final) - value_at(f, st.end)} for st in stages[:-1] for f in st.families]
     finite = [t["change"] for t in terms if math.isfinite(t["change"])]
     return {"value": float(np.mean(finite)) if finite else float("nan"), "terms": terms,

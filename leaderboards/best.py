@@ -24,6 +24,7 @@ import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,7 @@ def divergences(trajectory: Mapping[int, Values], statistic: str, rewards: Seque
     direction = statistic_info(statistic).direction
     steps = sorted(trajectory)
     pairs = []
-    for prev, cur in zip(steps, steps[1:]):
+    for prev, cur in pairwise(steps):
         if reward_at(rewards, cur, window) > reward_at(rewards, prev, window):
             r = paired(trajectory[prev], trajectory[cur], min_prompts=min_prompts)
             if r.testable:

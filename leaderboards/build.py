@@ -131,7 +131,8 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
         if len(schedule.stages) > 1:
             stages, warnings = stage_ends([(n, u, schedule.domains.get(n, [])) for n, u in schedule.stages], sched_steps)
             if len(stages) > 1:
-                a["backward_transfer"] = {**backward_transfer(stages, lambda f, st: domain_score(sched, st, f)),
+                # the lambda is called inside backward_transfer, during this iteration
+                a["backward_transfer"] = {**backward_transfer(stages, lambda f, st: domain_score(sched, st, f)),  # noqa: B023
                                           "warnings": warnings}
             else:
                 a["backward_transfer"] = {"refused": "fewer than two stages have an evaluated checkpoint",
@@ -254,7 +255,7 @@ def markdown(board: dict[str, Any]) -> str:
         groups.append((name + arrow[c["direction"]], [c]))
     lines = ["| schedule | final step | " + " | ".join(g for g, _ in groups) + " |", "|---|---:|" + "---:|" * len(groups)]
     for r in table["rows"]:
-        cells = [" / ".join(_md_value(r["cells"][c["key"]]) for c in cols) for _, cols in groups]
+        cells = [" / ".join(_md_value(r["entries"][c["key"]]) for c in cols) for _, cols in groups]
         lines.append(f"| {_md(r['schedule'])} | {r['step']} | " + " | ".join(cells) + " |")
     choice = board.get("diversity_choice") or {}
     model = any(c["statistic"] == MODEL_ENTROPY for c in table["columns"])

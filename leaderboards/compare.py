@@ -125,12 +125,13 @@ def compare(baseline: Path, candidate: Path, gates: dict[str, float], *, min_pro
 def _decide(rows: list[Difference], *, correction: bool, gate_cell_level: bool, alpha: float) -> list[Difference]:
     """Holm over the testable gated rows; a gate is crossed when worse by more than the gate and
     significant after the correction (cell-level rows: on the point difference, if asked)."""
-    family = [i for i, d in enumerate(rows) if d.gate is not None and d.p_worse is not None]
-    adjusted = holm([rows[i].p_worse for i in family]) if correction else [rows[i].p_worse for i in family]
+    family = [(i, d.gate, d.p_worse) for i, d in enumerate(rows) if d.gate is not None and d.p_worse is not None]
+    p_values = [p for _, _, p in family]
+    adjusted = holm(p_values) if correction else p_values
     out = list(rows)
-    for i, p in zip(family, adjusted):
+    for (i, gate, _), p in zip(family, adjusted):
         d = rows[i]
-        out[i] = replace(d, p_adjusted=p, crossed=bool(d.worse_by > d.gate and p < alpha))
+        out[i] = replace(d, p_adjusted=p, crossed=bool(d.worse_by > gate and p < alpha))
     if gate_cell_level:
         for i, d in enumerate(out):
             if d.gate is not None and d.note == CELL_LEVEL:

@@ -56,7 +56,7 @@ def series(rows: list[dict[str, Any]], prefix: str = "eval") -> dict[str, dict[i
 def run_config(scores: SweepScores, schedule: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """What a run records besides its scalars: where the values come from and their signatures
     (``task/statistic`` -> signature, a list when comparable checkpoints differ in it, e.g. n)."""
-    from creval import __version__
+    from creval._version import __version__
 
     signatures: dict[str, list[str]] = defaultdict(list)
     stages = {}

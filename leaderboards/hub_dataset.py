@@ -48,7 +48,7 @@ def leaderboard_dataset(results: Path, manifest_path: Path) -> Any:
     """The leaderboard's rows (``SweepScores.rows``) as a ``datasets.Dataset`` with fixed features."""
     import datasets
 
-    from creval import __version__
+    from creval._version import __version__
 
     scores = read_sweep(results, manifest_path)
     features = datasets.Features({name: datasets.Value(kind) for name, kind in COLUMNS.items()})

@@ -107,17 +107,17 @@ def _cell(board: dict[str, Any], schedule: str, col: dict[str, Any], last: int |
 
 
 def landing(board: dict[str, Any]) -> dict[str, Any]:
-    """{"columns": [...], "rows": [{"schedule", "step", "cells": {key: cell}}], "reference": name}; a cell:
+    """{"columns": [...], "rows": [{"schedule", "step", "entries": {key: entry}}], "reference": name}; a cell:
     value, low/high (interval), separated (vs the reference) or reference, best, note."""
     cols = columns(board)
     rows = []
     for s in board["schedules"]:
         steps = board["analysis"].get(s, {}).get("steps") or [None]
-        rows.append({"schedule": s, "step": steps[-1], "cells": {c["key"]: _cell(board, s, c, steps[-1]) for c in cols}})
+        rows.append({"schedule": s, "step": steps[-1], "entries": {c["key"]: _cell(board, s, c, steps[-1]) for c in cols}})
     for c in cols:
         if not c["direction"]:
             continue
-        cells = [r["cells"][c["key"]] for r in rows]
+        cells = [r["entries"][c["key"]] for r in rows]
         # a collapse that never happened is the best outcome
         score = [math.inf if x.get("never") else x["value"] for x in cells]
         finite = [v * c["direction"] for v in score if v is not None]

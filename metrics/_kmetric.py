@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from creval.errors import CrevalError
 from creval.metric import Metric
-from creval.records import GenerationConfig
+from creval.records import Family, GenerationConfig
 
 
 def default_ks(n: int) -> tuple[int, ...]:
@@ -22,7 +23,7 @@ def default_ks(n: int) -> tuple[int, ...]:
 class KMetric(Metric):
     """A correctness metric reported for a set of k (default: 1, powers of two, n); k > n is an error."""
 
-    families = ("math", "code")
+    families: ClassVar[tuple[Family, ...]] = ("math", "code")
     k: tuple[int, ...] | None = None
 
     def ks(self, n: int) -> tuple[int, ...]:

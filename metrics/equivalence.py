@@ -95,8 +95,13 @@ class Equivalence(TextMetric):
         if self._family == "math":
             from creval.tasks.answers import answers_match
 
-            return lambda i, j: (grades[i].answer == grades[j].answer or answers_match(grades[i].answer, grades[j].answer)) \
-                if grades[i].answer and grades[j].answer else texts[i].strip() == texts[j].strip()
+            def same_answer(i: int, j: int) -> bool:
+                a, b = grades[i].answer, grades[j].answer
+                if a and b:
+                    return a == b or answers_match(a, b)
+                return texts[i].strip() == texts[j].strip()
+
+            return same_answer
         if self._family == "code":
             return lambda i, j: grades[i].answer == grades[j].answer if grades[i].answer and grades[j].answer \
                 else texts[i].strip() == texts[j].strip()
@@ -120,7 +125,7 @@ class Equivalence(TextMetric):
         if labels is None:
             nan = float("nan")
             return {"distinct-k": nan, "semantic-entropy": nan, "novelty-utility": nan}
-        quality = [g.score for g in grades]
-        utility = novelty_utility(labels, quality, self.patience) if labels and None not in quality else float("nan")
+        quality = [g.score for g in grades if g.score is not None]
+        utility = novelty_utility(labels, quality, self.patience) if labels and len(quality) == len(grades) else float("nan")
         return {"distinct-k": float(len(set(labels))), "semantic-entropy": semantic_entropy(labels),
                 "novelty-utility": utility}

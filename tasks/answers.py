@@ -81,10 +81,11 @@ def tidy(answer: str) -> str:
     """One extracted answer in the form math-verify reads best (see the module docstring)."""
     s = answer.strip()
     while True:  # emphasis and delimiters around the answer, possibly nested: **$42$**
-        wrapped = re.fullmatch(r"(\*\*|__|\*|_|`|\$)(.+)\1", s, re.S) or re.fullmatch(r"\\[(\[](.+)\\[)\]]", s, re.S)
+        wrapped = (re.fullmatch(r"(\*\*|__|\*|_|`|\$)(?P<body>.+)\1", s, re.S)
+                   or re.fullmatch(r"\\[(\[](?P<body>.+)\\[)\]]", s, re.S))
         if not wrapped:
             break
-        s = wrapped.group(wrapped.lastindex).strip()
+        s = wrapped.group("body").strip()
     s = s.replace("\\$", "").replace("$", "").strip().rstrip(".").strip()
     s = _THOUSANDS.sub(lambda m: m.group(0).replace("{,}", "").replace(",", ""), s)
     if _MIXED.fullmatch(s):

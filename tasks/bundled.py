@@ -7,5 +7,5 @@ from typing import Any
 
 
 def read_bundled(filename: str) -> list[dict[str, Any]]:
-    text = files("creval.tasks").joinpath("data", filename).read_text(encoding="utf-8")
+    text = files("creval.tasks").joinpath("data").joinpath(filename).read_text(encoding="utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 from creval.errors import CrevalError
 from creval.records import Generation, Prompt
@@ -50,7 +51,7 @@ class HumanEval(CodeTask):
     name = "humaneval"
     version = "1"
     description = "HumanEval (openai/openai_humaneval), completion prompt, sandboxed tests"
-    stop = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")
+    stop: ClassVar[tuple[str, ...]] = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")
     data: str = ""
     limit: int = 0
 

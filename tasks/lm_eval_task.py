@@ -17,11 +17,11 @@ without isolation. ``grader=lm-eval`` keeps lm-eval's.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Any, cast, get_args
 
 from creval.errors import CrevalError
 from creval.hashing import stable_hash
-from creval.records import Generation, Grade, Prompt
+from creval.records import Family, Generation, Grade, Prompt
 from creval.task import Task
 
 PARAMS = ("include_path", "limit", "num_fewshot", "filter", "metric", "family", "grader")
@@ -36,9 +36,10 @@ class LMEvalTask(Task):
         self.params = params
         self.name = f"lm_eval:{task_name}"  # type: ignore[misc]
         self.native = params.get("grader", "creval" if self._code_shape() else "lm-eval") == "creval" and self._code_shape()
-        self.family = params.get("family", "code" if self.native else "math")  # type: ignore[misc]
-        if self.family not in ("math", "code", "writing"):
-            raise CrevalError(f"task {self.name}: family must be math, code or writing, got {self.family!r}")
+        family = params.get("family", "code" if self.native else "math")
+        if family not in get_args(Family):
+            raise CrevalError(f"task {self.name}: family must be math, code or writing, got {family!r}")
+        self.family = cast(Family, family)  # type: ignore[misc]
         self.version = str(self.lm_task.VERSION if getattr(self.lm_task, "VERSION", None) is not None else "0")  # type: ignore[misc]
         self.stop = tuple((self.lm_task.config.generation_kwargs or {}).get("until") or ())  # type: ignore[misc]
 

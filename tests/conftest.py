@@ -20,14 +20,14 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture(scope="session")
 def tiny_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from creval.tiny import build_checkpoint
+    from tiny import build_checkpoint
 
     return build_checkpoint(tmp_path_factory.mktemp("ckpt") / "base", seed=0)
 
 
 @pytest.fixture(scope="session")
 def sharp_ckpt(tiny_ckpt: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from creval.tiny import sharpen
+    from tiny import sharpen
 
     return sharpen(tiny_ckpt, tmp_path_factory.mktemp("ckpt") / "sharp", 4.0)
 
@@ -35,7 +35,7 @@ def sharp_ckpt(tiny_ckpt: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 @pytest.fixture(scope="session")
 def plain_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A checkpoint whose tokenizer has no chat template."""
-    from creval.tiny import build_checkpoint
+    from tiny import build_checkpoint
 
     return build_checkpoint(tmp_path_factory.mktemp("ckpt") / "plain", seed=1, chat=False)
 
@@ -44,7 +44,7 @@ def sharpened_sweep(root: Path, schedules: dict[str, tuple[float, ...]], *, task
                     metrics: str = "[pass_at_k, distinct_n, token_entropy]", stages: dict[str, str] | None = None) -> Path:
     """A sweep manifest over tiny real checkpoints: per schedule, copies of one random-init model
     sharpened by the given factors (steps 0, 100, 200, ...), so entropy falls along each trajectory."""
-    from creval.tiny import build_checkpoint, sharpen
+    from tiny import build_checkpoint, sharpen
 
     base = build_checkpoint(root / "base")
     lines = [f"tasks: {tasks}", f"metrics: {metrics}", "generation: {n: 2, max_new_tokens: 6}",

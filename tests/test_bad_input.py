@@ -218,7 +218,7 @@ def test_bad_input_exits_2_with_one_line_and_changes_no_cell(world, capsys, argv
     res = Path(world["res"])
     before = _snapshot(res)
     code = main([a.format(**world) for a in argv])
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     assert code == 2, (code, err)
     assert err.startswith("creval: error: ") and err.count("\n") == 1, err
     assert message.format(**world) in err, err

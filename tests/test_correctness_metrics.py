@@ -18,7 +18,9 @@ def test_mean_at_k_uses_the_first_k():
 
 
 def test_maj_at_k_votes_with_math_verify_and_breaks_ties_by_first_vote():
-    g = lambda answer, ok: Grade(ok, answer=answer)
+    def g(answer, ok):
+        return Grade(ok, answer=answer)
+
     # 0.5 and \frac{1}{2} are one answer: it wins 2 to 1 and is correct
     assert majority_correct([g("0.5", True), g("3", False), g("\\frac{1}{2}", True)])
     # tie 1-1: the answer voted first wins

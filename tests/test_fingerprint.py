@@ -2,11 +2,11 @@ import os
 import shutil
 
 import pytest
+from tiny import sharpen
 
 from creval import checkpoints
 from creval.checkpoints import fingerprint, resolve_checkpoint
 from creval.errors import CrevalError
-from creval.tiny import sharpen
 
 
 def test_same_content_same_fingerprint_different_weights_differ(tiny_ckpt, tmp_path):
@@ -45,7 +45,7 @@ def test_resolve_errors_are_clear(tmp_path):
     with pytest.raises(CrevalError, match="checkpoint not found"):
         resolve_checkpoint(str(tmp_path / "nope"))
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CrevalError, match="no config.json"):
+    with pytest.raises(CrevalError, match=r"no config\.json"):
         resolve_checkpoint(str(tmp_path / "empty"))
     (tmp_path / "file.bin").write_bytes(b"x")
     with pytest.raises(CrevalError, match="is a file"):
@@ -54,5 +54,5 @@ def test_resolve_errors_are_clear(tmp_path):
 
 def test_hub_id_offline_without_cache_names_the_model(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(CrevalError, match="'someorg/not-a-real-model'.*could not be fetched"):
+    with pytest.raises(CrevalError, match=r"'someorg/not-a-real-model'.*could not be fetched"):
         checkpoints.resolve_checkpoint("someorg/not-a-real-model")

@@ -41,7 +41,7 @@ def test_entropy_law_fit_recovers_a_and_b():
 def test_entropy_law_fit_refuses_degenerate_and_ill_conditioned_trajectories():
     with pytest.raises(CrevalError, match="the reward is 0 at every checkpoint"):
         fit_entropy_law([1.0, 0.8, 0.5], [0.0, 0.0, 0.0])  # R^2 was reported as 1.0
-    with pytest.raises(CrevalError, match="the reward is 0.4 at every checkpoint"):
+    with pytest.raises(CrevalError, match=r"the reward is 0\.4 at every checkpoint"):
         fit_entropy_law([1.0, 0.8, 0.5], [0.4, 0.4, 0.4])  # R^2 was -10.3
     with pytest.raises(CrevalError, match="ill-conditioned"):
         fit_entropy_law([0.5, 0.5000001, 0.5000002], [0.1, 0.2, 0.3])  # a was -3e5
@@ -211,7 +211,7 @@ def test_landing_marks_the_best_and_what_the_test_does_not_separate():
     table = landing(board)
     keys = [c["key"] for c in table["columns"]]
     assert keys[:3] == ["final:m:pass@1", "final:w:distinct-1", "final:m:token_entropy"]
-    ref, other = (r["cells"] for r in table["rows"])
+    ref, other = (r["entries"] for r in table["rows"])
     assert other["final:m:pass@1"]["best"] and other["final:m:pass@1"]["separated"] is False
     assert ref["final:m:pass@1"]["reference"] and (ref["final:m:pass@1"]["low"], ref["final:m:pass@1"]["high"]) == (0.1, 0.6)
     assert ref["collapse:m"]["never"] and ref["collapse:m"].get("best") and not other["collapse:m"].get("best")

@@ -26,8 +26,8 @@ def gens(texts):
 
 def groups(size=8, count=12):
     """Real text in groups, as if the k samples of a prompt: GSM8K solutions and NoveltyBench prompts."""
-    gsm = [json.loads(l)["answer"] for l in (SHARED / "gsm8k" / "test.jsonl").read_text().splitlines()[: size * count]]
-    nov = [json.loads(l)["prompt"] for l in (SHARED / "noveltybench" / "curated.jsonl").read_text().splitlines()]
+    gsm = [json.loads(line)["answer"] for line in (SHARED / "gsm8k" / "test.jsonl").read_text().splitlines()[: size * count]]
+    nov = [json.loads(line)["prompt"] for line in (SHARED / "noveltybench" / "curated.jsonl").read_text().splitlines()]
     pool = gsm + nov
     return [pool[i : i + size] for i in range(0, len(pool) - size + 1, size)]
 

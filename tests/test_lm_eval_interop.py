@@ -2,6 +2,7 @@
 checked against lm-eval's own evaluation of the same generations (offline: a local YAML task over the
 shared GSM8K file, a tiny local checkpoint)."""
 import os
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +161,24 @@ def test_humaneval_shaped_lm_eval_tasks_are_graded_in_creval_sandbox(tmp_path):
         assert task.grade(prompt, gen("    return None\n")).correct is False
     lm = load_task(f"lm_eval:creval_humaneval_local:include_path={tmp_path}:limit=5:grader=lm-eval")
     assert not lm.native and lm.grader_id().startswith("lm-eval/")
+
+
+def test_the_task_package_is_yaml_dumped_and_survives_a_path_with_colon_space(tmp_path):
+    import yaml
+
+    from creval.tasks.lm_eval_package import task_yaml, write_package
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_constructor("!function", lambda loader, node: ("function", loader.construct_scalar(node)))
+    data = tmp_path / "data: v1" / "mini.jsonl"  # "key: value" inside a hand-formatted YAML value breaks it
+    doc = yaml.load(task_yaml("t", data, "Q: {{q}}\nA:", "{{a}}", 3, "math_results", ["pass_at_1"]), Loader=Loader)
+    assert doc["dataset_kwargs"]["data_files"]["test"] == str(data)
+    assert doc["doc_to_text"] == "Q: {{q}}\nA:" and doc["generation_kwargs"]["until"] == ["\n\n"]
+    assert doc["process_results"] == ("function", "utils.math_results") and doc["repeats"] == 3
+    pkg = tmp_path / "pkg: 1"
+    assert [p.name for p in write_package(pkg, k=3)] == ["utils.py", "creval_writing.yaml", "creval_math.yaml"]
+    from creval.tasks import lm_eval_utils
+
+    assert (pkg / "utils.py").read_text() == Path(lm_eval_utils.__file__).read_text()  # the module, copied as is

@@ -19,7 +19,7 @@ CONFIG = GenerationConfig(n=2, max_new_tokens=6)
 
 @pytest.fixture(scope="module")
 def fragile_ckpt(tiny_ckpt, tmp_path_factory):
-    from creval.tiny import fragile
+    from tiny import fragile
 
     return fragile(tiny_ckpt, tmp_path_factory.mktemp("ckpt") / "fragile", 10.0)
 

@@ -62,7 +62,7 @@ def test_replay_errors(tmp_path):
         ReplayBackend.load(short, {}).generate([Prompt("a", "q")], GenerationConfig(n=2))
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt_id": "a", "text": "x"}\n{oops\n')
-    with pytest.raises(CrevalError, match="bad.jsonl:2: not valid JSON"):
+    with pytest.raises(CrevalError, match=r"bad\.jsonl:2: not valid JSON"):
         ReplayBackend.load(bad, {})
     odd = tmp_path / "odd.jsonl"
     odd.write_text('{"question": "a"}\n')

@@ -24,7 +24,7 @@ TASKS = ["mini_math", "mini_writing"]
 @pytest.fixture(scope="module")
 def trajectory(tmp_path_factory):
     """Two schedules: 'joint' listed (3 steps), 'staged' discovered as checkpoint-N folders (3 steps)."""
-    from creval.tiny import build_checkpoint, sharpen
+    from tiny import build_checkpoint, sharpen
 
     root = tmp_path_factory.mktemp("traj")
     base = build_checkpoint(root / "base", seed=0)

@@ -2,6 +2,9 @@
 determinism, and `creval demo --quick` end to end (train, sweep, leaderboard)."""
 import json
 
+import pytest
+
+from creval.errors import CrevalError
 from creval.records import Generation
 from creval.testbed.policy import build_policy, warm_policy
 from creval.testbed.toy import (
@@ -178,3 +181,30 @@ def test_the_demo_table_fits_80_columns_with_whole_schedule_names():
     lines = out.getvalue().splitlines()
     assert max(len(line.rstrip()) for line in lines) <= 80
     assert all(any(s in line for line in lines) for s in schedules) and "…" not in out.getvalue()
+
+
+def test_toy_tasks_load_by_name_but_are_not_public_tasks():
+    from creval import registry
+    from creval.runner import load_tasks
+
+    assert not {"toy_math", "toy_code", "toy_creative"} & set(registry.available("tasks"))  # `creval tasks`
+    assert [t.name for t in load_tasks(["toy_math", "toy_code", "toy_creative"])] == ["toy_math", "toy_code",
+                                                                                      "toy_creative"]
+    with pytest.raises(CrevalError, match="unknown task 'toy_nope'") as err:
+        registry.load("tasks", "toy_nope")
+    assert "toy_math" not in str(err.value) and "mini_math" in str(err.value)
+
+
+def test_the_testbed_manifest_is_yaml_dumped_and_survives_a_path_with_colon_space(tmp_path):
+    from creval.manifest import load_manifest
+    from creval.testbed.experiment import write_manifest
+
+    folder = tmp_path / "run: 1" / "joint"  # "key: value" inside a hand-formatted YAML value breaks it
+    folder.mkdir(parents=True)
+    path = write_manifest(tmp_path / "sweep.yaml", [("joint", folder, stage_spec("structured-first", 10))], n=4,
+                          max_new_tokens=8)
+    manifest = load_manifest(path)
+    (schedule,) = manifest.schedules
+    assert schedule.name == "joint" and schedule.discover == folder.resolve()
+    assert [name for name, _ in schedule.stages] == ["structured", "creative"]
+    assert manifest.tasks == ["toy_math", "toy_code", "toy_creative"] and manifest.config.n == 4

@@ -30,7 +30,7 @@ PROMPTS = [Prompt("a", "Write a poem about rain."), Prompt("b", "Solve: 2 + 2", 
 
 @pytest.fixture(scope="module")
 def sharp(tiny_ckpt, tmp_path_factory):
-    from creval.tiny import sharpen
+    from tiny import sharpen
 
     return sharpen(tiny_ckpt, tmp_path_factory.mktemp("vllm") / "sharp", 8.0)
 
@@ -192,11 +192,12 @@ def test_openai_backend_against_a_real_vllm_server(sharp, tmp_path, monkeypatch)
 
 
 def test_a_sweep_keeps_one_vllm_engine_per_schedule_swapping_weights(tiny_ckpt, tmp_path, monkeypatch):
+    from tiny import sharpen
+
     from creval.backends.vllm import VLLMBackend
     from creval.manifest import load_manifest
     from creval.store import Store
     from creval.sweep import sweep
-    from creval.tiny import sharpen
 
     paths = [sharpen(tiny_ckpt, tmp_path / f"step-{i}", f) for i, f in enumerate((1.0, 2.5, 6.0))]
     loads = []

@@ -26,7 +26,7 @@ class Sampler(LogitsProcessor):
         self.entropies: list[torch.Tensor] = []
         self.model_entropies: list[torch.Tensor] = []
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.Tensor:
         logits = scores.float()
         if self.temperature > 0:
             logits = logits / self.temperature
@@ -79,7 +79,7 @@ class Stopper(StoppingCriteria):
         self.end_step = [-1] * rows
         self.step = 0
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.Tensor:
         last = input_ids[:, -1].cpu()
         is_eos = torch.isin(last, self.eos) if self.eos.numel() else torch.zeros_like(last, dtype=torch.bool)
         for row in range(len(self.end_step)):

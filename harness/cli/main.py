@@ -103,7 +103,7 @@ def _cmd_list(kind: str, args: argparse.Namespace) -> int:
     from .. import registry
     from .render import to_json
 
-    rows = []
+    rows: list[dict] = []
     for name, target in registry.available(kind).items():
         obj = registry.load(kind, name)
         rows.append({"name": name, "target": target, "family": getattr(obj, "family", None),
@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(line.strip() for line in str(text).strip().splitlines()) or "no details"
 
 

@@ -24,9 +24,9 @@ def run(args: argparse.Namespace) -> int:
     from ..store import Store
     from .render import to_json
 
-    if not (args.results / "cells").is_dir():
-        raise CrevalError(f"{args.results}: not a results store (no cells/ folder)")
     store = Store(args.results)
+    if not store.exists():
+        raise CrevalError(f"{args.results}: not a results store (no cells/ folder)")
     store.check_layout()
     report = []
     for key in store.cells():

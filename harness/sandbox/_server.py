@@ -13,6 +13,7 @@ normally (the digest hashes the entry point's return values in call order: two p
 alike on the tests get the same digest).
 """
 import builtins
+import contextlib
 import hashlib
 import json
 import os
@@ -55,8 +56,9 @@ def _child(job, token_r, report_w, out_fd, err_fd, drop,
         os.dup2(null, 0)
         os.dup2(out_fd, 1)
         os.dup2(err_fd, 2)
-        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
-        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
+        # the child's own stdout and stderr for the rest of its life (it ends in os._exit)
+        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
         _limits(job)
         if drop and os.getuid() == 0:
             os.setgroups([])
@@ -67,7 +69,7 @@ def _child(job, token_r, report_w, out_fd, err_fd, drop,
         os.close(token_r)
         _write(report_w, b"started\n")
         pristine = dict(_builtins)
-        namespace = {"__name__": "__main__", "__builtins__": builtins}
+        namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
         _exec(_compile(job["solution"], "solution.py", "exec"), namespace)
         _builtins.clear()
         _builtins.update(pristine)
@@ -98,7 +100,8 @@ def _child(job, token_r, report_w, out_fd, err_fd, drop,
         code = 1
     finally:
         for stream in (sys.stdout, sys.stderr):
-            try:
+            # not contextlib.suppress: after the solution ran, only this frame's locals are trusted
+            try:  # noqa: SIM105
                 stream.flush()
             except BaseException:
                 pass
@@ -134,10 +137,8 @@ def _clean(paths):
             if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path, ignore_errors=True)
             else:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(path)
-                except OSError:
-                    pass
 
 
 def run_job(job, inp, out, namespace_init, drop):
@@ -156,10 +157,8 @@ def run_job(job, inp, out, namespace_init, drop):
         os.close(fd)
     out.write((json.dumps({"forked": pid}) + "\n").encode())
     out.flush()
-    try:
+    with contextlib.suppress(OSError):
         os.write(token_w, inp.readline())
-    except OSError:
-        pass
     os.close(token_w)
     pidfd = os.pidfd_open(pid)
     finished, _, _ = select.select([pidfd], [], [], job["timeout"])
@@ -167,10 +166,8 @@ def run_job(job, inp, out, namespace_init, drop):
     if namespace_init:
         os.kill(-1, signal.SIGKILL)  # pid 1 is spared: everything else in the namespace dies
     else:
-        try:
+        with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
     _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status) if finished else None
     report = _read_pipe(report_r)

@@ -8,6 +8,7 @@ Without bubblewrap every job gets a fresh server process that runs that one job.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import queue
@@ -46,8 +47,9 @@ class Worker:
             cmd = ["/bin/sh", "-c", '"$@"; exit $?', "sh", python_executable(), "-I", "-S", "-B",
                    str(self.dir / "server.py"), "once", "keep"]
             cwd, env = str(self.dir), {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
-        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=open(os.environ.get("CREVAL_SANDBOX_LOG", os.devnull), "ab"), start_new_session=True)
+        with open(os.environ.get("CREVAL_SANDBOX_LOG", os.devnull), "ab") as log:  # the server holds its own copy
+            self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=log, start_new_session=True)
 
     def _readline(self, timeout: float) -> dict[str, Any]:
         assert self.proc.stdout is not None
@@ -70,17 +72,13 @@ class Worker:
             raise WorkerDied(str(exc)) from None
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, 9)
-        except (ProcessLookupError, PermissionError):
-            pass
         self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                if stream:
+            if stream:
+                with contextlib.suppress(OSError):
                     stream.close()
-            except OSError:
-                pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

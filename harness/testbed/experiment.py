@@ -60,11 +60,16 @@ def run_experiment(schedules: Sequence[str], seeds: Sequence[int], out: Path, cf
             (folder / "train_log.json").write_text(json.dumps(run_cfg.log))
             name = schedule if len(seeds) == 1 else f"{schedule}-s{seed}"
             entries.append((name, folder, stage_spec(schedule, cfg.steps)))
-    manifest = out / "sweep.yaml"
-    lines = [f"tasks: {json.dumps(TASKS)}", f"metrics: {json.dumps(METRICS)}",
-             f"generation: {{n: {n}, temperature: 1.0, max_new_tokens: {cfg.max_new_tokens}, seed: 0}}",
-             "results: results", "schedules:"]
-    for name, folder, stages in entries:
-        lines += [f"  {name}:", f"    discover: {folder.resolve()}", f"    stages: {json.dumps(stages)}"]
-    manifest.write_text("\n".join(lines) + "\n")
-    return manifest
+    return write_manifest(out / "sweep.yaml", entries, n=n, max_new_tokens=cfg.max_new_tokens)
+
+
+def write_manifest(path: Path, entries: Sequence[tuple[str, Path, list[dict]]], *, n: int, max_new_tokens: int) -> Path:
+    """The sweep manifest of trained runs: (schedule name, its checkpoint folder, its stages) each."""
+    import yaml
+
+    manifest = {"tasks": TASKS, "metrics": METRICS,
+                "generation": {"n": n, "temperature": 1.0, "max_new_tokens": max_new_tokens, "seed": 0},
+                "results": "results",
+                "schedules": {name: {"discover": str(folder.resolve()), "stages": stages} for name, folder, stages in entries}}
+    path.write_text(yaml.safe_dump(manifest, sort_keys=False))
+    return path

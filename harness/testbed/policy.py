@@ -42,11 +42,11 @@ def build_policy(path: Path, seed: int) -> tuple[Any, Any]:
     import torch
     from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
 
-    from creval.tiny import build_tokenizer
+    from .tokenizer import build_tokenizer
 
     path.mkdir(parents=True, exist_ok=True)
     corpus = [f"{p} {a}" for p, a in warmup_corpus(seed)]
-    build_tokenizer(path, vocab_size=320, corpus=corpus, chat=False)
+    build_tokenizer(path, corpus, vocab_size=320, chat=False)
     tok = AutoTokenizer.from_pretrained(path)
     torch.manual_seed(seed)
     model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_positions=1024, n_embd=64, n_layer=2, n_head=2,

@@ -17,8 +17,9 @@ from __future__ import annotations
 import ast
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from creval.records import Generation, Grade, Prompt
 from creval.sandbox import Job
@@ -113,10 +114,13 @@ def creative_rewards(prompt: str, answers: Sequence[str]) -> list[float]:
     return out
 
 
-def eval_items(family: str, count: int = 30, seed: int = 1234) -> list:
+def eval_items(family: str, count: int = 30, seed: int = 1234) -> list[tuple[Any, ...]]:
+    """``count`` distinct items of ``family`` (prompt first; see math_item, code_item, creative_item)."""
     rng = random.Random(f"{family}-{seed}")
-    make = {"math": math_item, "code": code_item, "creative": creative_item}[family]
-    seen, items = set(), []
+    make: Callable[[random.Random], tuple[Any, ...]] = {"math": math_item, "code": code_item,
+                                                         "creative": creative_item}[family]
+    seen: set[str] = set()
+    items: list[tuple[Any, ...]] = []
     while len(items) < count:
         item = make(rng)
         if item[0] not in seen:

@@ -27,7 +27,8 @@ from .policy import item, pad, sample, token_logprobs, warm_policy
 from .toy import code_reward, creative_rewards, math_reward
 
 FAMILIES = {"math": "math", "code": "code", "creative": "writing"}
-SCHEDULES = {
+Stage = tuple[str, tuple[str, ...], float]  # name, the families it trains, its share of the steps
+SCHEDULES: dict[str, list[Stage]] = {
     "joint": [("joint", ("math", "code", "creative"), 1.0)],
     "structured-first": [("structured", ("math", "code"), 0.5), ("creative", ("creative",), 0.5)],
     "creative-first": [("creative", ("creative",), 0.5), ("structured", ("math", "code"), 0.5)],
@@ -62,7 +63,9 @@ def rl_step(model: Any, ref: Any, tok: Any, opt: Any, families: tuple[str, ...],
     items = [item(families[i % len(families)], rng) for i in range(cfg.prompts_per_step)]
     prompts = [p for p, _, _ in items]
     samples = sample(model, tok, prompts, cfg.group, cfg.max_new_tokens, gen)
-    batch, advantages, rewards = [], [], {}
+    batch: list[tuple[list[int], int]] = []
+    advantages: list[float] = []
+    rewards: dict[str, list[float]] = {}
     for (prompt, _, hidden), drawn in zip(items, samples):
         family = prompt.split()[0]
         answers = [text for text, _ in drawn]
@@ -97,7 +100,7 @@ def rl_step(model: Any, ref: Any, tok: Any, opt: Any, families: tuple[str, ...],
     return stats
 
 
-def train(schedule: str | list, out: Path, cfg: TrainConfig, *, warm: tuple[Any, Any] | None = None,
+def train(schedule: str | list[Stage], out: Path, cfg: TrainConfig, *, warm: tuple[Any, Any] | None = None,
           on_step: Callable[[int, dict], None] | None = None) -> list[tuple[int, str, Path]]:
     """Run ``schedule`` and save checkpoints under ``out``; returns (step, stage, path) of each.
     ``warm``: a warmed-up (model, tokenizer) to start from (copied), so schedules of one seed share it."""

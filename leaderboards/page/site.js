@@ -85,7 +85,7 @@ function landing() {
     name.appendChild(swatch(r.schedule)); name.appendChild(document.createTextNode(r.schedule)); name.dataset.v = r.schedule;
     name.appendChild(el('span', 'ci', `final step ${fmt(r.step)}` + (r.schedule === L.reference ? ' · reference' : '')));
     L.columns.forEach(c => {
-      const x = r.cells[c.key] || {}, td = tr.insertCell(); td.className = 'num';
+      const x = r.entries[c.key] || {}, td = tr.insertCell(); td.className = 'num';
       const text = x.never ? 'none' : (isNum(x.value) && !c.key.startsWith('collapse:') ? x.value.toFixed(3) : fmt(x.value));
       if (c.key.startsWith('final:') && x.value !== null && x.value !== undefined) td.appendChild(samplesLink(text, r.schedule, c.task, x.step));
       else td.appendChild(document.createTextNode(text));

@@ -1,6 +1,6 @@
-"""Tiny real checkpoints, built in seconds with no download: the demo's trajectory and the tests' models.
+"""Tiny real checkpoints for the tests and benchmarks, built in seconds with no download.
 
-A byte-level BPE tokenizer is trained with ``tokenizers`` on a small corpus; the model is a randomly
+A byte-level BPE tokenizer (creval.testbed.tokenizer) is trained on the mini suite's text; the model is a randomly
 initialised GPT-2 saved with ``save_pretrained``, so it loads through exactly the code path a user's
 checkpoint does. ``sharpen`` multiplies the final layer norm's weight and bias by a factor, which
 multiplies every logit by it: a factor above 1 lowers the entropy of the output distribution, giving a
@@ -8,15 +8,10 @@ trajectory whose direction is known.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-CHAT_TEMPLATE = (
-    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
-)
-EOS = "<|endoftext|>"
+from creval.testbed.tokenizer import build_tokenizer
 
 
 def _corpus() -> list[str]:
@@ -30,20 +25,6 @@ def _corpus() -> list[str]:
     return lines
 
 
-def build_tokenizer(path: Path, *, vocab_size: int = 384, corpus: Iterable[str] | None = None, chat: bool = True) -> None:
-    from tokenizers import ByteLevelBPETokenizer
-    from transformers import PreTrainedTokenizerFast
-
-    bpe = ByteLevelBPETokenizer()
-    specials = [EOS, "<|user|>", "<|assistant|>", "<|system|>"]
-    bpe.train_from_iterator(list(corpus or _corpus()), vocab_size=vocab_size, min_frequency=1, special_tokens=specials,
-                        show_progress=False)
-    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token=EOS, bos_token=EOS, pad_token=EOS)
-    if chat:
-        tok.chat_template = CHAT_TEMPLATE
-    tok.save_pretrained(path)
-
-
 def build_checkpoint(
     path: str | Path, *, seed: int = 0, n_layer: int = 2, n_embd: int = 64, init_std: float = 0.3, chat: bool = True
 ) -> Path:
@@ -51,12 +32,12 @@ def build_checkpoint(
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from .backends.hf import quiet_transformers
+    from creval.backends.hf import quiet_transformers
 
     quiet_transformers()
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    build_tokenizer(path, chat=chat)
+    build_tokenizer(path, _corpus(), chat=chat)
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(path)
@@ -82,14 +63,14 @@ def sharpen(src: str | Path, dst: str | Path, factor: float) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .backends.hf import quiet_transformers
+    from creval.backends.hf import quiet_transformers
 
     quiet_transformers()
     dst = Path(dst)
     model = AutoModelForCausalLM.from_pretrained(src)
     with torch.no_grad():
-        model.transformer.ln_f.weight.mul_(factor)
-        model.transformer.ln_f.bias.mul_(factor)
+        for param in model.get_submodule("transformer.ln_f").parameters():  # its weight and bias
+            param.mul_(factor)
     model.save_pretrained(dst)
     AutoTokenizer.from_pretrained(src).save_pretrained(dst)
     return dst

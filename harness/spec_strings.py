@@ -27,7 +27,7 @@ def split_spec(spec: str) -> tuple[str, list[str]]:
 def build(spec: str, cls: type[T], kind: str) -> T:
     """An instance of ``cls`` with the parameters ``spec`` sets."""
     name, assignments = split_spec(spec)
-    params = {f.name: f for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else {}  # type: ignore[arg-type]
+    params = {f.name: f for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else {}
     hints = typing.get_type_hints(cls) if params else {}
     kwargs: dict[str, Any] = {}
     for item in assignments:
@@ -80,7 +80,7 @@ def describe(obj: Any) -> str:
     if dataclasses.is_dataclass(obj):
         for f in dataclasses.fields(obj):
             default = f.default if f.default is not dataclasses.MISSING else (
-                f.default_factory() if f.default_factory is not dataclasses.MISSING else None)  # type: ignore[misc]
+                f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
             value = getattr(obj, f.name)
             if value != default:
                 shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
