@@ -50,9 +50,6 @@ def build_checkpoint(
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from .backends.hf import quiet_transformers
-
-    quiet_transformers()
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     build_tokenizer(path, chat=chat)
@@ -81,9 +78,6 @@ def sharpen(src: str | Path, dst: str | Path, factor: float) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .backends.hf import quiet_transformers
-
-    quiet_transformers()
     dst = Path(dst)
     model = AutoModelForCausalLM.from_pretrained(src)
     with torch.no_grad():

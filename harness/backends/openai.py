@@ -47,6 +47,8 @@ def _options(options: Mapping[str, Any]) -> dict[str, Any]:
     if not merged["base_url"]:
         raise CrevalError("openai backend: give the server with --base-url, e.g. http://127.0.0.1:8000/v1")
     merged["base_url"] = str(merged["base_url"]).rstrip("/")
+    if isinstance(merged["vocab_size"], bool) or not isinstance(merged["vocab_size"], int) or merged["vocab_size"] < 2:
+        raise CrevalError(f"openai backend: vocab_size must be an integer >= 2, got {merged['vocab_size']!r}")
     if merged["api"] not in ("auto", "chat", "completions"):
         raise CrevalError(f"openai backend: api must be auto, chat or completions, got {merged['api']!r}")
     return merged
@@ -58,6 +60,8 @@ class ServerError(Exception):
 
 class OpenAIBackend:
     name = "openai"
+    description = "any OpenAI-compatible server (vllm serve, SGLang, TGI, hosted); top-K entropy estimate"
+    defaults = _DEFAULTS
 
     def __init__(self, model: str, options: Mapping[str, Any]) -> None:
         self.model = model
@@ -80,7 +84,7 @@ class OpenAIBackend:
     @classmethod
     def signature(cls, options: Mapping[str, Any]) -> str:
         o = _options(options)
-        return f"openai/1:api={o['api']}:K={o['top_logprobs']}"
+        return f"openai/1:api={o['api']}:K={o['top_logprobs']}:V={o['vocab_size']}"
 
     @classmethod
     def load(cls, source: Source | Path | str, options: Mapping[str, Any]) -> OpenAIBackend:
