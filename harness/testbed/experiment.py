@@ -40,7 +40,7 @@ def run_experiment(schedules: Sequence[str], seeds: Sequence[int], out: Path, cf
         with tqdm(total=cfg.warmup_steps, desc=f"seed {seed} warm-up", disable=not progress, leave=False) as bar:
             done = [0]  # a disabled bar counts nothing
 
-            def warm_step(loss: float) -> None:
+            def warm_step(loss: float, seed: int = seed, done: list[int] = done) -> None:
                 bar.update()
                 bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
                 done[0] += 1
@@ -58,7 +58,7 @@ def run_experiment(schedules: Sequence[str], seeds: Sequence[int], out: Path, cf
             run_cfg = dataclasses.replace(seed_cfg, log=[])
             folder = out / f"seed{seed}" / schedule
             with tqdm(total=cfg.steps, desc=f"seed {seed} {schedule}", disable=not progress, leave=False) as bar:
-                def rl_progress(step: int, stats: dict) -> None:
+                def rl_progress(step: int, stats: dict, seed: int = seed, schedule: str = schedule) -> None:
                     bar.update()
                     bar.set_postfix({k: f"{v:.2f}" for k, v in stats.items()}, refresh=False)
                     if not progress and _tenth(step, cfg.steps):
