@@ -132,4 +132,4 @@ def batch_size(text: str) -> int | str:
         return text
     from .args import positive_int
 
-    return positive_int(text)
+    return int(positive_int(text))

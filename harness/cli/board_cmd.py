@@ -30,6 +30,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--results", required=True, type=Path, help="results directory")
     b.add_argument("--manifest", required=True, type=Path, help="the sweep manifest that names schedules and steps")
     b.add_argument("--out", required=True, type=output_dir, help="site directory to write")
+    b.add_argument("--json", action="store_true", help="print what was built (files, schedules, values, cells not done) as JSON")
     b.add_argument("--entropy-threshold", type=_threshold, default=(0.5, True), metavar="NATS|PERCENT",
                    help="collapse step: entropy below this many nats, or below this share of the first checkpoint's "
                    "entropy when given as a percentage (default 50%%)")
@@ -73,6 +74,13 @@ def run_leaderboard(args: argparse.Namespace) -> int:
 
     value, relative = args.entropy_threshold
     board = build(args.results, args.manifest, args.out, entropy_threshold=value, relative=relative)
+    if args.json:
+        from .render import to_json
+
+        files = sorted(str(p) for p in args.out.iterdir() if p.is_file())
+        print(to_json({"site": str(args.out / "index.html"), "files": files, "values": len(board["rows"]),
+                       "schedules": board["schedules"], "incomplete": board["incomplete"]}))
+        return 0
     print(f"leaderboard: {len(board['rows'])} values, {len(board['schedules'])} schedules -> {args.out / 'index.html'}")
     if board["incomplete"]:
         print(f"warning: {len(board['incomplete'])} planned cells are not done (not in the leaderboard): "

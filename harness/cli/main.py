@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import BAD_INPUT, INTERNAL_ERROR, INTERRUPTED, CrevalError
 from . import audit_cmd, board_cmd, run_cmd, store_cmd, sweep_cmd, testbed_cmd
@@ -44,7 +45,7 @@ def _cmd_list(kind: str, args: argparse.Namespace) -> int:
     rows = []
     for name, target in registry.available(kind).items():
         obj = registry.load(kind, name)
-        row = {"name": name, "target": target, "family": getattr(obj, "family", None),
+        row: dict[str, Any] = {"name": name, "target": target, "family": getattr(obj, "family", None),
                "families": list(getattr(obj, "families", ()) or ()) or None,
                "version": getattr(obj, "version", None), "description": getattr(obj, "description", "") or ""}
         if kind == "backends":

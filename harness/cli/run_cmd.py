@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from .args import output_dir, positive_float, positive_int
+from .args import nonnegative_int, output_dir, positive_float, positive_int
 from .backend_args import batch_size, key_value
 
 log = logging.getLogger("creval.cli")
@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stop", action="append", default=[], help="stop string, repeatable")
     p.add_argument("--limit", type=positive_int, help="at most N prompts per task, for tasks that take a limit "
                    "(gsm8k, math500, humaneval, lm_eval:TASK, ...); others run whole, with a warning")
-    p.add_argument("--num-fewshot", "--num_fewshot", dest="num_fewshot", type=int, metavar="N",
+    p.add_argument("--num-fewshot", "--num_fewshot", dest="num_fewshot", type=nonnegative_int, metavar="N",
                    help="few-shot examples, for tasks that take a few-shot setting (lm_eval:TASK); creval's own "
                    "tasks have fixed prompts and run as they are, with a warning")
     p.add_argument("--out", type=output_dir, default="results", help="results store (default ./results)")
@@ -81,11 +81,8 @@ def task_specs(specs: Sequence[str], limit: int | None, num_fewshot: int | None)
     """``specs`` with ``limit`` and ``num_fewshot`` set on every task that takes them (a value the spec
     sets itself wins); the tasks that do not take one are named in a warning."""
     from .. import registry
-    from ..errors import CrevalError
     from ..specs import split_spec
 
-    if num_fewshot is not None and num_fewshot < 0:
-        raise CrevalError(f"--num_fewshot: expected an integer >= 0, got {num_fewshot}")
     wanted = {k: v for k, v in (("limit", limit), ("num_fewshot", num_fewshot)) if v is not None}
     skipped: dict[str, list[str]] = {k: [] for k in wanted}
     out = []
