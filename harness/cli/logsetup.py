@@ -29,12 +29,24 @@ def level(text: str) -> str:
     return name
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each line (a caller may replace it)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # type: ignore[no-untyped-def]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
 def configure(verbosity: str = "info") -> None:
     """creval's log lines to stderr at ``verbosity``; other libraries quieted unless it is debug."""
     logger = logging.getLogger("creval")
     logger.setLevel(verbosity.upper())
     if not any(h.get_name() == _HANDLER_NAME for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _Stderr()
         handler.set_name(_HANDLER_NAME)
         handler.setFormatter(logging.Formatter("creval: %(message)s"))
         logger.addHandler(handler)
