@@ -114,7 +114,7 @@ def swept(tmp_path_factory):
     return root, manifest
 
 
-def test_leaderboard_build_writes_tables_plots_and_site(swept, tmp_path):
+def test_leaderboard_build_writes_tables_plots_and_site(swept, tmp_path, capsys):
     root, manifest = swept
     out = tmp_path / "site"
     assert main(["leaderboard", "build", "--results", str(root / "results"), "--manifest", str(manifest),
@@ -133,6 +133,12 @@ def test_leaderboard_build_writes_tables_plots_and_site(swept, tmp_path):
     assert md.startswith("| schedule | step |") and "| joint | 200 |" in md
     html = (out / "index.html").read_text()
     assert "https://" not in html.split('<script type="application/json"')[0]  # nothing loaded from the network
+    capsys.readouterr()
+    assert main(["leaderboard", "build", "--results", str(root / "results"), "--manifest", str(manifest),
+                 "--out", str(out), "--json"]) == 0
+    built = json.loads(capsys.readouterr().out)
+    assert built["values"] == len(board["rows"]) and str(out / "leaderboard.json") in built["files"]
+    assert built["schedules"] == board["schedules"] and built["incomplete"] == []
     assert '<script src="plotly.min.js">' in html
 
 
