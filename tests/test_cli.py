@@ -213,3 +213,23 @@ def test_every_result_printing_command_has_json():
 
     missing = [" ".join(p) for p, flags in commands(build_parser()) if "--json" not in flags]
     assert missing == [], missing
+
+
+def test_the_nightly_workflow_uses_only_options_creval_has():
+    """Every `creval` command line in examples/nightly.yml parses (env values filled in)."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    import yaml
+
+    from creval.cli.main import build_parser
+
+    workflow = yaml.safe_load((Path(__file__).parent.parent / "examples" / "nightly.yml").read_text())
+    env = {**workflow["env"], "newest": "/data/run/checkpoint-9", "GITHUB_STEP_SUMMARY": "/tmp/summary.md"}
+    lines = [step["run"].replace("\\\n", " ") for step in workflow["jobs"]["evaluate"]["steps"] if "run" in step]
+    commands = [line.split(">")[0] for block in lines for line in block.splitlines() if line.strip().startswith("creval ")]
+    assert len(commands) == 6
+    for command in commands:
+        filled = re.sub(r'"?\$\{?(\w+)\}?"?', lambda m: str(env[m.group(1)]), command)
+        build_parser().parse_args(shlex.split(filled)[1:])  # a CrevalError if an option does not exist
