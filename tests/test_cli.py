@@ -233,3 +233,22 @@ def test_the_nightly_workflow_uses_only_options_creval_has():
     for command in commands:
         filled = re.sub(r'"?\$\{?(\w+)\}?"?', lambda m: str(env[m.group(1)]), command)
         build_parser().parse_args(shlex.split(filled)[1:])  # a CrevalError if an option does not exist
+
+
+def test_limit_and_num_fewshot_go_to_the_tasks_that_take_them():
+    import logging
+
+    from creval.cli.run_cmd import task_specs
+
+    seen = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logger = logging.getLogger("creval.cli")
+    logger.addHandler(handler)
+    try:
+        specs = task_specs(["gsm8k:data=x.jsonl", "mini_math", "lm_eval:foo:limit=2", "my_task.yaml"], 5, 3)
+    finally:
+        logger.removeHandler(handler)
+    assert specs == ["gsm8k:data=x.jsonl:limit=5", "mini_math", "lm_eval:foo:limit=2:num_fewshot=3", "my_task.yaml"]
+    assert "--limit 5 does not apply to mini_math, my_task.yaml: they run whole" in seen
+    assert "--num_fewshot 3 does not apply to gsm8k, mini_math, my_task.yaml: their prompts are fixed" in seen
