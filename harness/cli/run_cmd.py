@@ -80,6 +80,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def task_specs(specs: Sequence[str], limit: int | None, num_fewshot: int | None) -> list[str]:
     """``specs`` with ``limit`` and ``num_fewshot`` set on every task that takes them (a value the spec
     sets itself wins); the tasks that do not take one are named in a warning."""
+    from creval.tasks.spec import is_spec_file
+
     from .. import registry
     from ..specs import split_spec
 
@@ -93,7 +95,7 @@ def task_specs(specs: Sequence[str], limit: int | None, num_fewshot: int | None)
             from creval.tasks.lm_eval_task import PARAMS
 
             takes = set(PARAMS)
-        elif spec.endswith((".yaml", ".yml", ".json")):
+        elif is_spec_file(spec):  # a task file sets its own limit
             takes = set()
         else:
             cls = registry.load("tasks", name)
