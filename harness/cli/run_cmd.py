@@ -40,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-new-tokens", type=positive_int, default=256, help="generation length limit (default 256)")
     p.add_argument("--seed", type=int, default=0, help="run seed; each sample's seed derives from it (default 0)")
     p.add_argument("--stop", action="append", default=[], help="stop string, repeatable")
-    p.add_argument("--limit", type=positive_int, help="at most N prompts per task, for tasks that take a limit "
+    p.add_argument("--limit", type=positive_int, metavar="N", help="at most N prompts per task, for tasks that take a limit "
                    "(gsm8k, math500, humaneval, lm_eval:TASK, ...); others run whole, with a warning")
     p.add_argument("--num-fewshot", "--num_fewshot", dest="num_fewshot", type=nonnegative_int, metavar="N",
                    help="few-shot examples, for tasks that take a few-shot setting (lm_eval:TASK); creval's own "
