@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 from dataclasses import asdict
 from pathlib import Path
@@ -74,6 +75,10 @@ def run_leaderboard(args: argparse.Namespace) -> int:
 
     value, relative = args.entropy_threshold
     board = build(args.results, args.manifest, args.out, entropy_threshold=value, relative=relative)
+    if board["incomplete"]:
+        logging.getLogger("creval.cli").warning(
+            "%d planned cells are not done (not in the leaderboard): run `creval sweep %s`, then `creval status %s`",
+            len(board["incomplete"]), args.manifest, args.manifest)
     if args.json:
         from .render import to_json
 
@@ -82,9 +87,6 @@ def run_leaderboard(args: argparse.Namespace) -> int:
                        "schedules": board["schedules"], "incomplete": board["incomplete"]}))
         return 0
     print(f"leaderboard: {len(board['rows'])} values, {len(board['schedules'])} schedules -> {args.out / 'index.html'}")
-    if board["incomplete"]:
-        print(f"warning: {len(board['incomplete'])} planned cells are not done (not in the leaderboard): "
-              f"run `creval sweep {args.manifest}`, then `creval status {args.manifest}`")
     return 0
 
 
