@@ -5,6 +5,7 @@ checkpoint) is found before the results directory is touched, so bad input write
 """
 from __future__ import annotations
 
+import logging
 import platform
 import sys
 import time
@@ -27,6 +28,7 @@ from .spec_strings import build, split_spec
 from .store import Store, task_cell_key, task_config
 from .task import Task
 
+log = logging.getLogger(__name__)
 DEFAULT_TASKS = ("mini_math", "mini_code", "mini_writing")
 DEFAULT_METRICS = ("pass_at_k", "maj_at_k", "distinct_n", "self_bleu", "compression_ratio", "ast_diversity",
                    "token_entropy")
@@ -160,8 +162,11 @@ def run(
 def _evaluate(task: Task, engine: Any, store: Store, key: str, config: GenerationConfig, metrics: Sequence[Metric],
               provenance: Mapping[str, Any], *, force: bool, progress: bool) -> CellResult:
     """One cell: generated and stored first when ``engine`` is given (missing or forced), then graded
-    and scored from the store."""
+    and scored from the store. A line per step goes to the ``creval.runner`` log: at INFO without
+    progress bars (a long run never looks stuck in a CI log), at DEBUG with them."""
+    level = logging.DEBUG if progress else logging.INFO
     if engine is not None:
+        log.log(level, "%s: generating %d prompts x %d samples", task.label, len(task.prompt_set), config.n)
         with tqdm(total=len(task.prompt_set), desc=f"{task.label}: generate", unit="prompt",
                   disable=not progress, file=sys.stderr, leave=False) as bar:
             started = time.perf_counter()
@@ -175,6 +180,8 @@ def _evaluate(task: Task, engine: Any, store: Store, key: str, config: Generatio
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "versions": library_versions(),
         }
         store.write_generations(key, generations_to_table(task.prompt_set, gens), meta)
+        log.log(level, "%s: generated in %.1f s", task.label, seconds)
+    log.log(level, "%s: grading and scoring%s", task.label, " (generations from the store)" if engine is None else "")
     with tqdm(total=len(task.prompt_set) * config.n, desc=f"{task.label}: grade", unit="sample",
               disable=not progress, file=sys.stderr, leave=False) as bar:
         return evaluate_cell(store, key, task, metrics, config, cached=engine is None, force=force, tick=bar.update)

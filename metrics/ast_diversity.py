@@ -15,6 +15,7 @@ prompts (HumanEval) it is the prompt followed by the completion, which is the pr
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -55,7 +56,9 @@ def parse_code(prompt: Prompt, text: str) -> ast.AST | None:
 
     source = prompt.text + text if prompt.style == "completion" else extract_code(text)
     try:
-        return ast.parse(source)
+        with warnings.catch_warnings():  # model output such as "1if" warns while parsing: not creval's code
+            warnings.simplefilter("ignore", SyntaxWarning)
+            return ast.parse(source)
     except (SyntaxError, ValueError, RecursionError):
         return None
 

@@ -54,10 +54,7 @@ class LMEvalTask(Task):
             from lm_eval.tasks import TaskManager, get_task_dict
         except ImportError:
             raise CrevalError("lm-eval tasks need lm-evaluation-harness: pip install 'creval[lm-eval]'") from None
-        import datasets
-
-        datasets.disable_progress_bars()
-        manager = TaskManager(include_path=self.params.get("include_path"), verbosity="ERROR")
+        manager = TaskManager(include_path=self.params.get("include_path"))
         if self.task_name not in manager.all_tasks:
             raise CrevalError(f"lm-eval knows no task {self.task_name!r} (add include_path=DIR for your own YAML tasks)")
         try:

@@ -56,8 +56,6 @@ def load_rows(data: str, *, hub_id: str, config: str | None = None, split: str =
     """Rows of ``data`` (a local path) or, when ``data`` is empty, of the hub dataset ``hub_id``."""
     import datasets
 
-    datasets.disable_progress_bars()
-    datasets.logging.set_verbosity(datasets.logging.CRITICAL)  # its errors become creval's one line
     source = data or hub_id
     path = Path(os.path.expanduser(source))
     offline: str | None = None

@@ -126,7 +126,7 @@ CASES = [
     (R + ["--max-new-tokens", "2000", "--force"], "exceeds the model's context of 1024 tokens"),
     (R + ["--seed", "1.5"], "argument --seed"),
     # hf backend options
-    (R + ["--batch-size", "0"], "argument --batch-size: expected an integer >= 1"),
+    (R + ["--batch-size", "0"], "argument --batch-size/--batch_size: expected an integer >= 1"),
     (R + ["--device", "banana"], "unknown device 'banana'"),
     (R + ["--device", "cuda:99"], "CUDA device"),
     (R + ["--dtype", "int3"], "dtype must be float32, bfloat16 or float16"),
@@ -204,6 +204,27 @@ CASES = [
     (["demo", "--out", "{d}/plain.txt"], "is a file"),
     (["no-such-command"], "invalid choice: 'no-such-command'"),
     (["run"], "the following arguments are required: --model"),
+    # --backend-option and lm-eval's spellings
+    (R + ["--backend-option", "nope=1"], "--backend-option: the hf backend has no option 'nope'; its options: batch_size, device"),
+    (R + ["--backend-option", "batch_size=many"], "--backend-option: batch_size takes an integer, got 'many'"),
+    (R + ["--backend-option", "hidden_states=maybe"], "hidden_states takes true or false"),
+    (R + ["--backend-option", "batch_size"], "argument --backend-option: expected KEY=VALUE"),
+    (R + ["--backend-option", "batch_size=0"], "hf backend: batch_size must be an integer >= 1"),
+    (R + ["--backend", "replay", "--dtype", "float16"], "--dtype does not apply to the replay backend"),
+    (R + ["--model_args", "pretrained={ckpt}"], "--model_args: with it, --model names lm-eval's model type"),
+    (["run", "--model", "hf", "--out", "{res}"], "--model hf is an lm-eval model type: give the checkpoint with --model_args"),
+    (["run", "--model", "hf", "--model_args", "dtype=float16", "--out", "{res}"], "--model_args: name the model once"),
+    (["run", "--model", "hf", "--model_args", "pretrained={ckpt},trust_remote_code=True", "--out", "{res}"],
+     "the hf backend has no option 'trust_remote_code'"),
+    (["run", "--model", "hf", "--model_args", "pretrained={ckpt},dtype=float16", "--dtype", "float32", "--out", "{res}"],
+     "dtype is given twice, as 'float16' (--model_args) and 'float32' (--dtype)"),
+    (["run", "--model", "vllm", "--model_args", "pretrained={ckpt}", "--backend", "hf", "--out", "{res}"],
+     "--model vllm is the vllm backend, but --backend hf is given"),
+    (R + ["--num_fewshot", "-1"], "argument --num-fewshot/--num_fewshot: expected an integer >= 0"),
+    (R + ["--batch_size", "auto:4"], "argument --batch-size/--batch_size"),
+    (R + ["--log_samples"], "--log-samples needs --output-path DIR"),
+    (R + ["--output_path", "{d}/plain.txt"], "'{d}/plain.txt' is a file"),
+    (R + ["--verbosity", "loud"], "argument --verbosity: expected one of debug, info, warning, error"),
 ]
 
 

@@ -102,7 +102,7 @@ def test_mismatched_signatures_are_refused():
                       {**rows[1], "signature": "pass@1|n:8|est:n-free|T:1.0"}])
 
 
-def test_leaderboard_build_writes_tables_plots_and_site(swept, tmp_path):
+def test_leaderboard_build_writes_tables_plots_and_site(swept, tmp_path, capsys):
     root, manifest = swept
     out = tmp_path / "site"
     assert main(["leaderboard", "build", "--results", str(root / "results"), "--manifest", str(manifest),
@@ -137,6 +137,12 @@ def test_leaderboard_build_writes_tables_plots_and_site(swept, tmp_path):
         board["analysis"]["joint"]["tasks"]["mini_writing"]["creativity_retention"]
     assert main(["leaderboard", "build", "--results", str(root / "results"), "--manifest", str(manifest),
                  "--out", str(tmp_path / "bad"), "--diversity", "distinct-9"]) == 2
+    capsys.readouterr()
+    assert main(["leaderboard", "build", "--results", str(root / "results"), "--manifest", str(manifest),
+                 "--out", str(out), "--json"]) == 0
+    built = json.loads(capsys.readouterr().out)
+    assert built["values"] == len(board["rows"]) and str(out / "leaderboard.json") in built["files"]
+    assert built["schedules"] == board["schedules"] and built["incomplete"] == []
 
 
 def test_untrusted_text_cannot_break_out_of_the_page(tmp_path):
@@ -348,3 +354,22 @@ def test_a_leaderboard_is_rebuilt_from_the_store_and_manifest_alone(swept, tmp_p
             (moved / schedule).rename(root / schedule)
     assert (tmp_path / "a" / "leaderboard.json").read_text() == (tmp_path / "b" / "leaderboard.json").read_text()
     assert again["incomplete"] == [] and len(again["rows"]) == len(first["rows"])
+
+
+def test_cells_not_done_are_a_warning_on_stderr_and_listed_in_json(swept, tmp_path, capsys):
+    import shutil
+
+    root, manifest = swept
+    results = tmp_path / "results"  # a copy: the module's store stays complete
+    shutil.copytree(root / "results", results)
+    text = manifest.read_text().replace(f"results: {root / 'results'}", f"results: {results}")
+    extra = tmp_path / "sweep.yaml"  # joint gains a checkpoint that cannot load: a failed place
+    extra.write_text(text.replace("    checkpoints:\n", f"    checkpoints:\n      - {{path: {tmp_path}/gone, step: 900}}\n", 1))
+    assert main(["sweep", str(extra), "--json"]) == 1
+    capsys.readouterr()
+    assert main(["leaderboard", "build", "--results", str(results), "--manifest", str(extra),
+                 "--out", str(tmp_path / "site"), "--json"]) == 0
+    out, err = capsys.readouterr()
+    built = json.loads(out)
+    assert {(c["schedule"], c["step"], c["state"]) for c in built["incomplete"]} == {("joint", 900, "failed")}
+    assert f"planned cells are not done (not in the leaderboard): run `creval sweep {extra}`" in err

@@ -115,9 +115,13 @@ def test_dry_run_and_status(trajectory, tmp_path, capsys):
     assert main(["sweep", str(manifest), "--dry-run", "--json"]) == 0
     todo = json.loads(capsys.readouterr().out)
     assert len(todo) == 12 and {c["state"] for c in todo} == {"missing"} and not (tmp_path / "r").exists()
-    assert main(["status", str(manifest)]) == 0
+    summary = tmp_path / "summary.md"
+    assert main(["status", str(manifest), "--markdown", str(summary)]) == 0
     out = capsys.readouterr().out
     assert "schedule joint" in out and "0 done, 0 partial, 0 corrupt, 12 missing, 0 failed" in out
+    md = summary.read_text()  # a CI job summary: Markdown tables, no box drawing
+    assert "#### schedule joint" in md and "| step | stage | mini_math | mini_writing |" in md
+    assert "| 0 | warmup | missing | missing |" in md and "12 missing" in md and "┃" not in md and "│" not in md
 
 
 def test_bad_checkpoints_are_recorded_and_the_rest_goes_on(trajectory, tmp_path, capsys):

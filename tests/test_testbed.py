@@ -140,6 +140,9 @@ def test_demo_quick_trains_sweeps_and_builds_the_site(tmp_path, capsys, monkeypa
     h0, h1 = (next(r["mean"] for r in board["rows"] if (r["schedule"], r["step"], r["task"], r["statistic"])
                    == ("structured-only", step, "toy_math", "token_entropy")) for step in (0, 20))
     assert f"math entropy {h0:.3f} → {h1:.3f}" in lines[0]  # computed from the board, not canned
+    assert main(["demo", "--quick", "--out", "demo", "--json"]) == 0  # again: trained policies and cells are reused
+    data = json.loads(capsys.readouterr().out)
+    assert data["findings"] == lines and len(data["rows"]) == len(board["rows"]) and data["site"].endswith("index.html")
 
 
 def test_eval_prompts_are_what_the_policies_were_trained_on(tmp_path):

@@ -32,9 +32,6 @@ def build_checkpoint(
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from creval.backends.hf import quiet_transformers
-
-    quiet_transformers()
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     build_tokenizer(path, _corpus(), chat=chat)
@@ -63,9 +60,6 @@ def sharpen(src: str | Path, dst: str | Path, factor: float) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from creval.backends.hf import quiet_transformers
-
-    quiet_transformers()
     dst = Path(dst)
     model = AutoModelForCausalLM.from_pretrained(src)
     with torch.no_grad():
@@ -85,9 +79,6 @@ def fragile(src: str | Path, dst: str | Path, alpha: float) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .backends.hf import quiet_transformers
-
-    quiet_transformers()
     dst = Path(dst)
     model: Any = AutoModelForCausalLM.from_pretrained(src)
     width = model.config.n_embd

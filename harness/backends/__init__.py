@@ -24,12 +24,16 @@ class Backend(Protocol):
     """Generates ``config.n`` samples for every prompt, in prompt order.
 
     ``resolve`` turns what the user named (``--model``) into a ``Source``; ``signature(options)`` names
-    everything about the backend that changes generations (part of the cell key); ``load`` makes a
-    ready engine from a resolved source. Invalid input raises ``CrevalError`` before anything is written.
+    everything about the backend that changes generations or their numbers (part of the cell key);
+    ``load`` makes a ready engine from a resolved source. ``defaults`` holds every option the backend
+    takes and its default (``--backend-option KEY=VALUE`` sets any of them). Invalid input raises
+    ``CrevalError`` before anything is written.
     """
 
     name: str
     entropy_kind: str
+    description: str
+    defaults: Mapping[str, Any]
 
     @classmethod
     def resolve(cls, model: str, options: Mapping[str, Any]) -> Source: ...

@@ -73,17 +73,11 @@ def _device(name: str) -> str:
     return name
 
 
-def quiet_transformers() -> None:
-    """creval shows its own progress; transformers' per-load bars and advice go to the log level ERROR."""
-    from transformers.utils import logging
-
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-
-
 class HFBackend:
     name = "hf"
     entropy_kind = "exact"
+    description = "local checkpoint with transformers; exact full-vocabulary token entropy"
+    defaults = _DEFAULTS
 
     def __init__(self, model: Any, tokenizer: Any, options: Mapping[str, Any]) -> None:
         self.model = model
@@ -114,7 +108,6 @@ class HFBackend:
             raise CrevalError(f"the hf backend needs torch and transformers ({exc.name} is missing): "
                               "pip install 'creval[hf]' torch==2.13.0") from None
         o = _options(options)
-        quiet_transformers()
         checkpoint = location(source)
         try:
             tokenizer = AutoTokenizer.from_pretrained(checkpoint)

@@ -107,6 +107,11 @@ class OpenAIOptions:
                       max_retries=self.max_retries, backoff=self.backoff)
 
 
+# the options and their defaults (base_url has none), for --backend-option and --model_args
+_DEFAULTS: dict[str, Any] = {f.name: None if f.default is dataclasses.MISSING else f.default
+                             for f in dataclasses.fields(OpenAIOptions)}
+
+
 def _text(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise CrevalError(f"openai backend: {name} must be a non-empty string, got {value!r}")
@@ -131,6 +136,8 @@ def _number(name: str, value: Any, typ: type, low: float, strict: bool = False) 
 
 class OpenAIBackend:
     name = "openai"
+    description = "any OpenAI-compatible server (vllm serve, SGLang, TGI, hosted); top-K entropy estimate"
+    defaults = _DEFAULTS
 
     def __init__(self, model: str, options: OpenAIOptions) -> None:
         self.model = model

@@ -105,6 +105,8 @@ def _integer(value: Any) -> int:
 class ReplayBackend:
     name = "replay"
     entropy_kind = "replayed"
+    description = "score generations made elsewhere (creval, verl or TRL dumps: JSONL, Parquet, CSV)"
+    defaults: dict[str, Any] = dict.fromkeys(_OPTIONS)
 
     def __init__(self, by_prompt: dict[str, list[Generation]], by_text: list[tuple[str, Generation]], path: Path):
         self.by_prompt, self.by_text, self.path = by_prompt, by_text, path

@@ -62,6 +62,8 @@ def _same_model(a: Path, b: Path) -> bool:
 
 class VLLMBackend:
     name = "vllm"
+    description = "local checkpoint with the vLLM offline engine; top-K entropy estimate with bounds"
+    defaults = _DEFAULTS
 
     def __init__(self, llm: Any, options: Mapping[str, Any], checkpoint: str = "") -> None:
         self.llm = llm

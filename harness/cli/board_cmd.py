@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 from dataclasses import asdict
 from pathlib import Path
@@ -31,6 +32,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--results", required=True, type=Path, help="results directory")
     b.add_argument("--manifest", required=True, type=Path, help="the sweep manifest that names schedules and steps")
     b.add_argument("--out", required=True, type=output_dir, help="site directory to write")
+    b.add_argument("--json", action="store_true", help="print what was built (files, schedules, values, cells not done) as JSON")
     b.add_argument("--entropy-threshold", type=_threshold, default=(0.5, True), metavar="NATS|PERCENT",
                    help="collapse step: entropy below this many nats, or below this share of the first checkpoint's "
                    "entropy when given as a percentage (default 50%%)")
@@ -83,10 +85,18 @@ def run_leaderboard(args: argparse.Namespace) -> int:
     value, relative = args.entropy_threshold
     board = build(args.results, args.manifest, args.out, entropy_threshold=value, relative=relative,
                   diversity=args.diversity)
-    print(f"leaderboard: {len(board['rows'])} values, {len(board['schedules'])} schedules -> {args.out / 'index.html'}")
     if board["incomplete"]:
-        print(f"warning: {len(board['incomplete'])} planned cells are not done (not in the leaderboard): "
-              f"run `creval sweep {args.manifest}`, then `creval status {args.manifest}`")
+        logging.getLogger("creval.cli").warning(
+            "%d planned cells are not done (not in the leaderboard): run `creval sweep %s`, then `creval status %s`",
+            len(board["incomplete"]), args.manifest, args.manifest)
+    if args.json:
+        from .render import to_json
+
+        files = sorted(str(p) for p in args.out.iterdir() if p.is_file())
+        print(to_json({"site": str(args.out / "index.html"), "files": files, "values": len(board["rows"]),
+                       "schedules": board["schedules"], "incomplete": board["incomplete"]}))
+        return 0
+    print(f"leaderboard: {len(board['rows'])} values, {len(board['schedules'])} schedules -> {args.out / 'index.html'}")
     return 0
 
 

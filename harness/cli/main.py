@@ -7,20 +7,26 @@ request to report it; ``CREVAL_DEBUG=1`` shows the traceback); 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import BAD_INPUT, INTERNAL_ERROR, INTERRUPTED, CrevalError
-from . import audit_cmd, board_cmd, export_cmd, probe_cmd, recommend_cmd, store_cmd, sweep_cmd, testbed_cmd
-from .args import Parser, output_dir, positive_float, positive_int
+from . import audit_cmd, board_cmd, export_cmd, probe_cmd, recommend_cmd, run_cmd, store_cmd, sweep_cmd, testbed_cmd
+from .args import Parser, output_dir, positive_int
+from .logsetup import configure, level
 
+log = logging.getLogger("creval.cli")
 EXAMPLES = """examples:
   creval demo                                   train, sweep and publish tiny RL trajectories, offline, CPU
   creval run --model ./ckpt                     the bundled mini suite (math, code, writing)
   creval run --model ./ckpt --tasks mini_math --n 16 --metric pass_at_k:k=1,4,16 --json
   creval run --model ./ckpt --tasks gsm8k:data=test.jsonl:limit=100,humaneval,my_task.yaml
+  creval run --model ./ckpt --output-path out --log-samples    out/results.json and a sample log per task
+  creval run --model hf --model_args pretrained=./ckpt --batch_size 8 --output_path out   (lm-eval's spelling)
   creval audit-grader --task gsm8k:data=test.jsonl --generations results/cells/<key>
   creval sweep sweep.yaml [--dry-run | --watch]   then   creval status sweep.yaml
   creval export tensorboard --results results --manifest sweep.yaml   (or wandb: offline runs)
@@ -28,72 +34,6 @@ EXAMPLES = """examples:
 exit codes: 0 ok, 1 a gate crossed (compare) or a checkpoint failed (sweep), 2 bad input,
   3 internal error (a bug, please report it), 130 interrupted
 """
-
-
-def _csv(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
-
-
-def _add_run(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="evaluate one checkpoint", description="Evaluate one checkpoint on a set of "
-                       "tasks; cells already in the results directory are read back, not regenerated.")
-    p.add_argument("--model", required=True, help="checkpoint directory (or hub id when online)")
-    p.add_argument("--tasks", type=_csv, help="comma-separated task names (default: the mini suite); see `creval tasks`")
-    p.add_argument("--metric", action="append", dest="metrics", metavar="SPEC",
-                   help="metric spec name[:key=value[:key=value]], repeatable (default: pass_at_k, maj_at_k, "
-                   "distinct_n, self_bleu, compression_ratio, ast_diversity, token_entropy); see `creval metrics`")
-    p.add_argument("--n", type=positive_int, default=8, help="samples per prompt (default 8)")
-    p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature; 0 is greedy (default 1.0)")
-    p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (default 1.0)")
-    p.add_argument("--max-new-tokens", type=positive_int, default=256, help="generation length limit (default 256)")
-    p.add_argument("--seed", type=int, default=0, help="run seed; each sample's seed derives from it (default 0)")
-    p.add_argument("--stop", action="append", default=[], help="stop string, repeatable")
-    p.add_argument("--out", type=output_dir, default="results", help="results directory (default ./results)")
-    p.add_argument("--force", action="store_true", help="regenerate and rescore cells already in the store")
-    p.add_argument("--backend", default="hf", help="generation backend: hf (default), vllm, openai, replay; "
-                   "see `creval backends`")
-    p.add_argument("--dtype", help="hf: float32 | bfloat16 | float16 (default float32)")
-    p.add_argument("--device", help="hf: cpu | cuda | cuda:N (default: cuda if available)")
-    p.add_argument("--batch-size", type=positive_int, help="hf: sequences per forward batch (default 64)")
-    p.add_argument("--hidden-states", action="store_true",
-                   help="hf: also store each response's hidden-state effective rank (metric effective_rank)")
-    p.add_argument("--generations", help="replay: the file of generations to score (JSONL, Parquet, CSV)")
-    p.add_argument("--base-url", help="openai: the server's base URL, e.g. http://127.0.0.1:8000/v1")
-    p.add_argument("--served-model", help="openai: the model name the server knows (default: --model)")
-    p.add_argument("--api", choices=("auto", "chat", "completions"),
-                   help="openai: endpoint (default auto: chat prompts to /chat/completions, others to /completions)")
-    p.add_argument("--concurrency", type=positive_int, help="openai: requests in flight and connections kept open (option max_concurrency, default 8)")
-    p.add_argument("--top-logprobs", type=positive_int, help="openai/vllm: log-probabilities per step for entropy (default 20)")
-    p.add_argument("--tensor-parallel-size", type=positive_int, help="vllm: GPUs per engine")
-    p.add_argument("--max-model-len", type=positive_int, help="vllm: context length")
-    p.add_argument("--gpu-memory-utilization", type=positive_float, help="vllm: share of GPU memory for the engine")
-    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from ..records import GenerationConfig
-    from ..runner import run
-    from .render import print_run, to_json
-
-    config = GenerationConfig(n=args.n, temperature=args.temperature, top_p=args.top_p,
-                              max_new_tokens=args.max_new_tokens, seed=args.seed, stop=tuple(args.stop))
-    options = {"dtype": args.dtype, "device": args.device, "batch_size": args.batch_size,
-               "hidden_states": True if args.hidden_states else None, "generations": args.generations,
-               "base_url": args.base_url, "served_model": args.served_model, "api": args.api,
-               "max_concurrency": args.concurrency, "top_logprobs": args.top_logprobs,
-               "tensor_parallel_size": args.tensor_parallel_size, "max_model_len": args.max_model_len,
-               "gpu_memory_utilization": args.gpu_memory_utilization}
-    result = run(args.model, args.tasks, config, backend=args.backend,
-                 backend_options={k: v for k, v in options.items() if v is not None}, metrics=args.metrics,
-                 out=args.out, force=args.force, progress=not args.no_progress and sys.stderr.isatty())
-    if args.json:
-        print(to_json(result.to_dict()))
-    else:
-        print_run(result, Console())
-    return 0
 
 
 def _cmd_list(kind: str, args: argparse.Namespace) -> int:
@@ -106,19 +46,29 @@ def _cmd_list(kind: str, args: argparse.Namespace) -> int:
     rows: list[dict] = []
     for name, target in registry.available(kind).items():
         obj = registry.load(kind, name)
-        rows.append({"name": name, "target": target, "family": getattr(obj, "family", None),
-                     "families": list(getattr(obj, "families", ()) or ()) or None,
-                     "version": getattr(obj, "version", None), "description": getattr(obj, "description", "") or ""})
+        row: dict[str, Any] = {"name": name, "target": target, "family": getattr(obj, "family", None),
+               "families": list(getattr(obj, "families", ()) or ()) or None,
+               "version": getattr(obj, "version", None), "description": getattr(obj, "description", "") or ""}
+        if kind == "backends":
+            row["options"] = dict(getattr(obj, "defaults", {}))
+        rows.append(row)
     if args.json:
         print(to_json(rows))
         return 0
-    table = Table(title=f"registered {kind} (--json for their import targets)", title_justify="left")
-    for col in ("name", "family" if kind == "tasks" else "applies to", "description"):
+    third = {"tasks": "family", "metrics": "applies to", "backends": "options=default"}[kind]
+    hint = "; set options with run --backend-option KEY=VALUE" if kind == "backends" else ""
+    table = Table(title=f"registered {kind} (--json for their import targets{hint})", title_justify="left")
+    for col in ("name", third, "description"):
         table.add_column(col)
     for r in rows:
         families = r["families"] or []
-        scope = r["family"] if kind == "tasks" else ("all" if len(families) == 3 else ", ".join(families))
-        table.add_row(r["name"], scope or "", r["description"])
+        if kind == "tasks":
+            scope = r["family"] or ""
+        elif kind == "metrics":  # a metric without ``families`` applies to every family
+            scope = "all" if not families or len(families) == 3 else ", ".join(families)
+        else:
+            scope = ", ".join(k if v is None else f"{k}={v}" for k, v in r["options"].items())
+        table.add_row(r["name"], scope, r["description"])
     Console().print(table)
     return 0
 
@@ -129,8 +79,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from ..demo import demo
     from ..demo_findings import findings
     from .demo_view import trajectory_table
+    from .render import to_json
 
     console = Console()
+    if args.json:  # stdout is the JSON document: the narration goes to the log (stderr)
+        log.info("demo: tiny policies trained with RL under three schedules, in %s", args.out)
+        result = demo(Path(args.out), quick=args.quick, progress=sys.stderr.isatty(), on_progress=log.info)
+        print(to_json({"out": str(args.out), "manifest": str(result.manifest), "site": str(result.site / "index.html"),
+                       "trained": result.trained, "findings": findings(result.board),
+                       "rows": result.board["rows"]}))
+        return 0
     console.print(f"[bold]creval demo[/]: tiny policies trained with RL under three schedules, evaluated along "
                   f"their trajectories, in {args.out} (offline, CPU)")
     result = demo(Path(args.out), quick=args.quick, progress=sys.stderr.isatty(),
@@ -148,11 +106,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_lm_eval_tasks(args: argparse.Namespace) -> int:
     from creval.tasks.lm_eval_package import write_package
 
+    from .render import to_json
+
     if args.k < 1:
         raise CrevalError(f"--k must be at least 1, got {args.k}")
-    for path in write_package(args.path, args.k):
+    paths = write_package(args.path, args.k)
+    command = f"lm_eval --model hf --model_args pretrained=CKPT --include_path {args.path} --tasks creval_writing,creval_math"
+    if args.json:
+        print(to_json({"files": [str(p) for p in paths], "tasks": ["creval_writing", "creval_math"], "run": command}))
+        return 0
+    for path in paths:
         print(f"wrote {path}")
-    print(f"run: lm_eval --model hf --model_args pretrained=CKPT --include_path {args.path} --tasks creval_writing,creval_math")
+    print(f"run: {command}")
     return 0
 
 
@@ -164,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"creval {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_run(sub)
+    run_cmd.add_parser(sub)
     for kind in ("tasks", "metrics", "backends"):
         p = sub.add_parser(kind, help=f"list registered {kind}", description=f"List registered {kind} "
                            f"(built in, or added by packages through the creval.{kind} entry point).")
@@ -189,7 +154,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "metrics are creval's: run them with `lm_eval --include_path PATH --tasks creval_writing`.")
     lm.add_argument("path", type=Path, help="folder to write the package to")
     lm.add_argument("--k", type=positive_int, default=4, help="samples per document (lm-eval repeats; default 4)")
+    lm.add_argument("--json", action="store_true", help="print the files written and the lm_eval command as JSON")
+    d.add_argument("--json", action="store_true", help="print the result (paths, findings, every leaderboard value) as JSON")
+    _add_logging_options(parser, top=True)
     return parser
+
+
+def _add_logging_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``--verbosity`` and ``-q`` on the top-level parser and on every command (before or after it)."""
+    default = "info" if top else argparse.SUPPRESS  # a command's own default would undo a value given before it
+    parser.add_argument("--verbosity", type=level, default=default, metavar="LEVEL",
+                        help="log lines on stderr: debug, info (default), warning, error; below debug, "
+                        "transformers', datasets' and lm-eval's own logs and bars are quieted")
+    parser.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const="warning", default=default,
+                        help="only warnings and errors on stderr (--verbosity warning)")
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _add_logging_options(child, top=False)
 
 
 def _one_line(text: object) -> str:
@@ -202,13 +184,15 @@ def _os_error(exc: OSError) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    handlers = {"run": _cmd_run, "demo": _cmd_demo, "audit-grader": audit_cmd.run, "sweep": sweep_cmd.run_sweep,
+    handlers = {"run": run_cmd.run, "demo": _cmd_demo, "audit-grader": audit_cmd.run, "sweep": sweep_cmd.run_sweep,
                 "status": sweep_cmd.run_status, "leaderboard": board_cmd.run_leaderboard, "compare": board_cmd.run_compare,
                 "best": board_cmd.run_best, "testbed": testbed_cmd.run, "lm-eval-tasks": _cmd_lm_eval_tasks,
                 "store": store_cmd.run, "export": export_cmd.run_export, "probe": probe_cmd.run,
                 "recommend": recommend_cmd.run}
     try:
         args = build_parser().parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)
+        configure(args.verbosity)
         if args.command in ("tasks", "metrics", "backends"):
             return _cmd_list(args.command, args)
         return handlers[args.command](args)

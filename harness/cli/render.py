@@ -17,10 +17,15 @@ def _num(x: float, digits: int = 3) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
 
-def cell_table(cell: CellResult, config_n: int) -> Table:
+def cell_title(cell: CellResult, config_n: int) -> str:
     origin = "from store" if cell.cached else "generated"
-    table = Table(title=f"{cell.task} ({cell.family}): {cell.n_prompts} prompts x {config_n} samples, {origin}",
-                  title_justify="left")
+    return f"{cell.task} ({cell.family}): {cell.n_prompts} prompts x {config_n} samples, {origin}"
+
+
+def cell_table(cell: CellResult) -> Table:
+    """The cell's statistics; its title goes on a line of its own (``cell_title``), printed with soft
+    wrapping, so that a long task label is never broken inside a token to fit the table's width."""
+    table = Table()
     table.add_column("statistic")
     table.add_column("mean", justify="right")
     table.add_column("95% CI", justify="right")
@@ -47,11 +52,14 @@ def cell_notes(cell: CellResult) -> list[str]:
     return notes
 
 
-def print_run(result: RunResult, console: Console, *, signatures: bool = True) -> None:
-    console.print(f"[bold]{result.model}[/]  fingerprint {result.fingerprint}  backend {result.backend}",
-                  soft_wrap=True)
+def print_run(result: RunResult, console: Console, *, signatures: bool = False) -> None:
+    """Per cell its title, table and notes; ``signatures``: also every statistic's signature (they are
+    always in ``--json`` and in ``results.json``)."""
+    console.print(f"[bold]{escape(result.model)}[/]  fingerprint {result.fingerprint}  backend {result.backend}",
+                  soft_wrap=True, highlight=False)
     for cell in result.cells:
-        console.print(cell_table(cell, result.config.n))
+        console.print(escape(cell_title(cell, result.config.n)), soft_wrap=True, highlight=False, style="italic")
+        console.print(cell_table(cell))
         for line in cell_notes(cell):
             console.print(f"  {line}", highlight=False, soft_wrap=True)
         if signatures:

@@ -6,7 +6,7 @@ import sys
 from dataclasses import asdict
 
 from . import export_cmd
-from .args import nonnegative_float, positive_float, positive_int
+from .args import nonnegative_float, output_file, positive_float, positive_int
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +30,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        "(interrupted: grades or scores missing), corrupt (a damaged file), missing, failed (with the reason).")
     s.add_argument("manifest", help="sweep manifest (YAML)")
     s.add_argument("--json", action="store_true", help="print JSON")
+    s.add_argument("--markdown", type=output_file, metavar="FILE",
+                   help="also append the matrix as Markdown tables to FILE (e.g. $GITHUB_STEP_SUMMARY)")
 
 
 def run_sweep(args: argparse.Namespace) -> int:
@@ -85,6 +87,9 @@ def run_status(args: argparse.Namespace) -> int:
 
     manifest = load_manifest(args.manifest)
     cells = plan(manifest)
+    if args.markdown:
+        with open(args.markdown, "a", encoding="utf-8") as fh:
+            fh.write(status_markdown(cells))
     if args.json:
         print(to_json([asdict(c) for c in cells]))
         return 0
@@ -112,3 +117,20 @@ def run_status(args: argparse.Namespace) -> int:
         console.print("`creval sweep` completes partial cells without regenerating them; "
                       "`creval store verify --repair RESULTS` sets corrupt ones aside", highlight=False, markup=False)
     return 0
+
+
+def status_markdown(cells: list) -> str:
+    """The status matrix as GitHub-flavoured Markdown: a table per schedule, then the counts."""
+    tasks = list(dict.fromkeys(c.task for c in cells))
+    lines = []
+    for schedule in dict.fromkeys(c.schedule for c in cells):
+        rows = [c for c in cells if c.schedule == schedule]
+        lines += [f"#### schedule {schedule}", "", "| step | stage | " + " | ".join(tasks) + " |",
+                  "|---:|---|" + "---|" * len(tasks)]
+        for step in sorted({c.step for c in rows}):
+            here = {c.task: c for c in rows if c.step == step}
+            lines.append(f"| {step} | {here[tasks[0]].stage or ''} | " + " | ".join(here[t].state for t in tasks) + " |")
+        lines.append("")
+    states = ("done", "partial", "corrupt", "missing", "failed")
+    lines.append(", ".join(f"{sum(c.state == s for c in cells)} {s}" for s in states))
+    return "\n".join(lines) + "\n\n"

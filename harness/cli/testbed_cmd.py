@@ -28,9 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--no-reset-optimizer", action="store_true", help="keep Adam's state across stages")
     tr.add_argument("--n", type=positive_int, default=8, help="samples per prompt in the manifest's generation config")
     tr.add_argument("--out", required=True, type=output_dir, help="output folder")
+    tr.add_argument("--json", action="store_true", help="print the manifest and checkpoints written as JSON "
+                    "(progress lines go to stderr)")
 
 
 def run(args: argparse.Namespace) -> int:
+    import logging
     import sys
 
     from ..testbed.experiment import run_experiment
@@ -40,7 +43,15 @@ def run(args: argparse.Namespace) -> int:
                       kl=args.kl, reset_optimizer=not args.no_reset_optimizer)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     schedules = [s.strip() for s in args.schedule.split(",") if s.strip()]
-    manifest = run_experiment(schedules, seeds, args.out, cfg, n=args.n, on_progress=print,
+    narrate = logging.getLogger("creval.cli").info if args.json else print
+    manifest = run_experiment(schedules, seeds, args.out, cfg, n=args.n, on_progress=narrate,
                               progress=sys.stderr.isatty())
+    if args.json:
+        from .render import to_json
+
+        checkpoints = sorted(str(p.relative_to(args.out)) for p in args.out.glob("seed*/*/checkpoint-*") if p.is_dir())
+        print(to_json({"out": str(args.out), "manifest": str(manifest), "checkpoints": checkpoints,
+                       "next": f"creval sweep {manifest}"}))
+        return 0
     print(f"checkpoints and manifest in {args.out}; next: creval sweep {manifest}")
     return 0

@@ -11,6 +11,7 @@ rlimits only; creval says so once, loudly, and records the isolation level with 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 TMP_BYTES = 64 << 20
+log = logging.getLogger(__name__)
 
 
 def python_executable() -> str:
@@ -43,9 +45,9 @@ def isolation_level() -> str:
 @functools.lru_cache(maxsize=1)
 def warn_once() -> None:
     if isolation_level() != "bwrap":
-        print("creval: WARNING: bubblewrap (bwrap) is not available or does not start here: generated code "
-              "runs with rlimits only, NOT isolated from this machine's files, network and processes. "
-              "Install it (Debian/Ubuntu: apt-get install bubblewrap).", file=sys.stderr)
+        log.warning("bubblewrap (bwrap) is not available or does not start here: generated code runs with rlimits "
+                    "only, NOT isolated from this machine's files, network and processes. Install it "
+                    "(Debian/Ubuntu: apt-get install bubblewrap).")
 
 
 def _system_binds() -> list[str]:
