@@ -150,7 +150,7 @@ def test_backend_options_reach_the_backend_typed_and_into_its_signature():
                                        "--backend-option", "vocab_size=151936", "--backend-option", "timeout=5",
                                        "--backend-option", "api_key_env=MY_KEY", "--backend-option", "max_retries=2")
     assert (model, backend) == ("qwen", "openai")
-    assert options == {"api": "completions", "base_url": "http://127.0.0.1:9/v1", "concurrency": 4,
+    assert options == {"api": "completions", "base_url": "http://127.0.0.1:9/v1", "max_concurrency": 4,
                        "vocab_size": 151936, "timeout": 5.0, "api_key_env": "MY_KEY", "max_retries": 2}
     assert OpenAIBackend.signature(options) == "openai/1:api=completions:K=20:V=151936"
     _, backend, options = resolved("--model", "vllm", "--model_args", "pretrained=ckpt,max_length=2048",

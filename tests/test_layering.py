@@ -26,7 +26,7 @@ FLOORS: dict[str, int] = {
                      "jsonsafe", "atomic", "_version"], 0),
     **dict.fromkeys(["store", "task", "metric", "tasks", "metrics", "backends", "sandbox", "checkpoints", "hub",
                      "frames", "manifest", "engines", "registry", "perturb"], 1),
-    **dict.fromkeys(["scoring", "runner", "sweep", "audit", "testbed"], 2),
+    **dict.fromkeys(["scoring", "runner", "sweep", "audit", "testbed", "results_file"], 2),
     **dict.fromkeys(["leaderboards", "probe"], 3),  # analyses over stored runs
     **dict.fromkeys(["", "cli", "demo", "demo_findings"], 4),
 }
@@ -81,9 +81,15 @@ def creval_imports(name: str, source: str, is_package: bool, known: set[str]) ->
 
 
 def store_file_names(source: str) -> list[tuple[int, str]]:
-    """(line, text) of the string constants in code that name one of the store's files or folders."""
+    """(line, text) of the string constants in code that name one of the store's files or folders (a
+    mapping key such as ``{"cells": ...}`` or ``row["cells"]`` is data, not a path)."""
+    tree = ast.parse(source)
+    keys = {id(k) for n in ast.walk(tree) if isinstance(n, ast.Dict) for k in n.keys}
+    keys |= {id(n.slice) for n in ast.walk(tree) if isinstance(n, ast.Subscript)}
     hits = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree):
+        if id(node) in keys:
+            continue
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
                 node.value in STORE_NAMES or node.value.startswith(STORE_PREFIXES)):
             hits.append((node.lineno, node.value))
@@ -124,3 +130,4 @@ def test_the_checks_catch_what_they_are_for(tmp_path):
         floor("creval.newthing")
     code = 'p = root / "cells" / key\nq = f"grades-{h}.parquet"\n"""cell.json is written last"""\n'
     assert store_file_names(code) == [(1, "cells"), (2, "grades-")]
+    assert store_file_names('doc = {"cells": []}\nrows = doc["cells"]\n') == []

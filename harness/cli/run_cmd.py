@@ -83,7 +83,7 @@ def task_specs(specs: Sequence[str], limit: int | None, num_fewshot: int | None)
     from creval.tasks.spec import is_spec_file
 
     from .. import registry
-    from ..specs import split_spec
+    from ..spec_strings import split_spec
 
     wanted = {k: v for k, v in (("limit", limit), ("num_fewshot", num_fewshot)) if v is not None}
     skipped: dict[str, list[str]] = {k: [] for k in wanted}
