@@ -175,7 +175,7 @@ def to_plotly(board: dict[str, Any], fig: dict[str, Any]) -> dict[str, Any]:
         y1 = 1 - r / nrows - (gap_y / 2 if r else 0)
         y0 = 1 - (r + 1) / nrows + (gap_y / 2 if r < nrows - 1 else 0)
         layout[f"xaxis{k}"] = {"domain": [x0, x1], "anchor": f"y{k}", "title": {"text": esc(fig["xlabel"])},
-                               "zeroline": False}
+                               "zeroline": False, **({"type": "log"} if fig.get("xlog") else {})}
         layout[f"yaxis{k}"] = {"domain": [y0, y1], "anchor": f"x{k}", "title": {"text": esc(panel["ylabel"])},
                                "zeroline": False}
         layout["annotations"].append({"text": f"<b>{esc(panel['title'])}</b>", "x": (x0 + x1) / 2, "y": y1,
