@@ -3,7 +3,8 @@ leaderboard.md: per weight-perturbation probe, its degradation curves (``points[
 log x, interval bands, each checkpoint in its schedule's colour where it is named for one), its areas
 and its comparisons; per recommendation, the recommended order, every order's predicted finals and
 margin, and the evidence. Tables reach the page as columns (a label and a kind: ``name`` with a colour
-swatch, ``text``, ``num``, ``ci`` = [mean, low, high]) and rows, all shown as text."""
+swatch, ``text``, ``num``, ``ci`` = [mean, low, high]; a string in a number column is shown as it is) and
+rows, all shown as text."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,8 +25,7 @@ def names(board: dict[str, Any]) -> list[str]:
 
 
 def _ylabel(stat: str) -> str:
-    unit = "share of samples identical to the unperturbed checkpoint's" if stat == "agreement" else None
-    return f"change in {stat} ({unit})" if unit else f"change in {_unit(stat)}"
+    return "change in agreement (share identical)" if stat == "agreement" else f"change in {_unit(stat)}"
 
 
 def probe_figure(report: dict[str, Any], i: int) -> dict[str, Any]:
@@ -47,12 +47,14 @@ def probe_figure(report: dict[str, Any], i: int) -> dict[str, Any]:
             if series:
                 panels.append({"title": f"{task}: {stat}", "ylabel": _ylabel(stat), "series": series})
     seeds = report.get("seeds", [])
-    return {"id": f"plot-probe-{i}", "title": f"Weight perturbation: {', '.join(report.get('tasks', []))}",
+    return {"id": f"plot-probe-{i}", "title": f"Degradation curves: {', '.join(report.get('tasks', []))}",
             "xlabel": "sigma (noise scale / each tensor's RMS, log)", "xlog": True, "panels": panels,
+            "xticks": report.get("sigmas", []),
             "empty": None if panels else "the report has no curve",
             "caption": f"Mean over prompts of the change from the unperturbed checkpoint (each prompt averaged over "
                        f"{len(seeds)} noise seed{'s' if len(seeds) != 1 else ''}); shaded: its 95% interval. Layers "
-                       f"perturbed: {report.get('layers', 'all')}. Report {Path(str(report.get('file', ''))).name}."}
+                       f"perturbed: {report.get('layers', 'all')}; agreement: the share of samples identical to the "
+                       f"unperturbed checkpoint's sample of the same seed."}
 
 
 def _ci(x: dict[str, Any] | None) -> list[Any]:
@@ -86,7 +88,7 @@ def _recommendation(report: dict[str, Any]) -> dict[str, Any]:
     for o in report.get("orders", []):
         margin = o.get("recommended_minus_this")
         orders.append([" → ".join(o["order"]), _num(o.get("objective")), *[_ci(o["tasks"].get(t)) for t in tasks],
-                       [_num(margin["difference"]), _num(margin["low"]), _num(margin["high"])] if margin else None,
+                       [_num(margin["difference"]), _num(margin["low"]), _num(margin["high"])] if margin else "—",
                        (_num(margin["p"]) if margin["testable"] else f"not testable: {margin['reason']}") if margin
                        else "recommended"])
     evidence = [[r["trained"], r["task"], r["family"], "yes" if r["trains_task"] else "no", _num(r["start"]),
@@ -119,6 +121,12 @@ def _f(v: Any, digits: int = 3) -> str:
     return "n/a" if _num(v) is None else f"{v:.{digits}f}"
 
 
+def _fci(mean: Any, low: Any, high: Any) -> str:
+    """A value and its interval, where it has one."""
+    interval = f" [{_f(low, 2)}, {_f(high, 2)}]" if _num(low) is not None and _num(high) is not None else ""
+    return _f(mean) + interval
+
+
 def markdown(board: dict[str, Any], md: Any) -> list[str]:
     """The section of leaderboard.md (``md`` escapes a table cell); nothing when there are no reports."""
     probes, recs = board.get("probes", []), board.get("recommendations", [])
@@ -135,8 +143,15 @@ def markdown(board: dict[str, Any], md: Any) -> list[str]:
             for task, stats in m.get("curves", {}).items():
                 for stat, c in stats.items():
                     a = c.get("area") or {}
-                    lines.append(f"| {md(m['model'])} | {md(task)} | {md(stat)} | {_f(a.get('mean'))} "
-                                 f"[{_f(a.get('low'), 2)}, {_f(a.get('high'), 2)}] |")
+                    lines.append(f"| {md(m['model'])} | {md(task)} | {md(stat)} | "
+                                 f"{_fci(a.get('mean'), a.get('low'), a.get('high'))} |")
+        if r.get("comparisons"):
+            lines += ["", "| checkpoint − first | task | statistic | area difference | p (two-sided, Holm) |",
+                      "|---|---|---|---:|---:|"]
+            for c in r["comparisons"]:
+                p = _f(c.get("p_two_sided_holm")) if c.get("testable") else "not testable"
+                lines.append(f"| {md(c['candidate'])} − {md(c['baseline'])} | {md(c['task'])} | {md(c['statistic'])} | "
+                             f"{_fci(c['difference'], c['low'], c['high'])} | {p} |")
         lines.append("")
     for r in recs:
         lines += [f"Recommended schedule order ({md(Path(str(r.get('manifest', ''))).name)}): "
@@ -144,7 +159,7 @@ def markdown(board: dict[str, Any], md: Any) -> list[str]:
                   "| order | objective | recommended − this | p |", "|---|---:|---:|---:|"]
         for o in r.get("orders", []):
             m = o.get("recommended_minus_this")
-            margin = f"{_f(m['difference'])} [{_f(m['low'], 2)}, {_f(m['high'], 2)}]" if m else "recommended"
+            margin = _fci(m["difference"], m["low"], m["high"]) if m else "recommended"
             p = (_f(m["p"]) if m["testable"] else "not testable") if m else ""
             lines.append(f"| {' → '.join(md(d) for d in o['order'])} | {_f(o.get('objective'))} | {margin} | {p} |")
         lines.append("")

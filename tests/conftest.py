@@ -77,9 +77,10 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
-def stored_reports(tiny_ckpt: Path, sharp_ckpt: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def stored_reports(tiny_ckpt: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The reports the leaderboard shows beside a sweep, as their commands write them (JSON text): a real
-    weight-perturbation probe of the tiny checkpoint ("joint") and its sharpened copy ("staged") on
+    weight-perturbation probe of the tiny checkpoint ("joint") and its fragile copy ("staged", the same
+    function from a sharper point of weight space: ``creval.tiny.fragile``) on
     mini_math (n = 1, 4 tokens, two sigmas, one seed), and a recommendation that ``rank`` computes from
     synthetic pilot values (structured training costs writing 0.3; creative costs math 0.1)."""
     import json
@@ -91,7 +92,10 @@ def stored_reports(tiny_ckpt: Path, sharp_ckpt: Path, tmp_path_factory: pytest.T
     from creval.probe import probe
     from creval.records import GenerationConfig
 
-    report = probe([("joint", str(tiny_ckpt)), ("staged", str(sharp_ckpt))], ["mini_math"],
+    from creval.tiny import fragile
+
+    sharp = fragile(tiny_ckpt, tmp_path_factory.mktemp("ckpt") / "fragile", 10.0)
+    report = probe([("joint", str(tiny_ckpt)), ("staged", str(sharp))], ["mini_math"],
                    GenerationConfig(n=1, max_new_tokens=4), sigmas=[0.003, 0.03], seeds=[0],
                    statistics=["agreement", "pass@1"], out=str(tmp_path_factory.mktemp("probe")))
     prompts = [f"p{i}" for i in range(12)]

@@ -129,6 +129,7 @@ def test_leaderboard_build_writes_tables_plots_and_site(swept, tmp_path):
     html = (out / "index.html").read_text()
     assert "https://" not in html.split('<script type="application/json"')[0]  # nothing loaded from the network
     assert '<script src="plotly.min.js">' in html and '<script src="site.js">' in html
+    assert '"extras":{"probes":0,"recommendations":0,"unreadable":0}' in html  # the page hides the Probes tab
     # --diversity: chosen by hand, used by retention and the Pareto front; an unknown statistic is bad input
     assert main(["leaderboard", "build", "--results", str(root / "results"), "--manifest", str(manifest),
                  "--out", str(tmp_path / "d1"), "--diversity", "distinct-1"]) == 0
@@ -161,6 +162,7 @@ def test_probe_and_recommendation_reports_show_in_json_markdown_and_site(swept, 
     section = md[md.index("## Probes and recommendations"):]
     area = probe["models"][0]["curves"]["mini_math"]["agreement"]["area"]
     assert f"| joint | mini\\_math | agreement | {area['mean']:.3f} [{area['low']:.2f}, {area['high']:.2f}] |" in section
+    assert "| staged − joint | mini\\_math | agreement | " in section
     assert "Recommended schedule order (pilot.yaml): **structured → creative**." in section
     assert "| structured → creative | " in section and "| creative → structured | " in section
     # the site: a count in the page's data, the tab's data in extras.js (loaded with the tab)
@@ -172,6 +174,7 @@ def test_probe_and_recommendation_reports_show_in_json_markdown_and_site(swept, 
     x = json.loads(script[len("window.CREVAL_EXTRAS = "):].rstrip().rstrip(";"))
     fig = x["probes"][0]["figure"]
     assert fig["layout"]["xaxis"]["type"] == "log" and fig["layout"]["xaxis"]["title"]["text"].startswith("sigma")
+    assert fig["layout"]["xaxis"]["ticktext"] == ["0.003", "0.03"]  # ticks at the grid, not plotly's minor decades
     assert fig["layout"]["yaxis"]["title"]["text"].startswith("change in agreement")
     lines = {t["name"]: t for t in fig["data"] if t.get("mode") == "lines+markers" and t["xaxis"] == "x"}
     assert lines["joint"]["line"]["color"] == x["colours"]["joint"] == data["colours"]["joint"] == PALETTE[0]

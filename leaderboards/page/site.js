@@ -238,10 +238,11 @@ function table(parent, spec, id) {
     const tr = body.insertRow();
     spec.columns.forEach((c, j) => {
       const v = r[j];
+      if (typeof v === 'string' && c.kind !== 'text' && c.kind !== 'name') { textCell(tr, v).className = 'num'; return; }
       if (c.kind === 'num') { numCell(tr, v); return; }
-      if (c.kind === 'ci') {
+      if (c.kind === 'ci') {  // [mean, low, high]: the interval under the mean, bracketed (bounds are often negative)
         const td = numCell(tr, v ? v[0] : null);
-        if (v && isNum(v[1]) && isNum(v[2])) td.appendChild(el('span', 'ci', `${v[1].toFixed(3)}–${v[2].toFixed(3)}`));
+        if (v && isNum(v[1]) && isNum(v[2])) td.appendChild(el('span', 'ci', `[${v[1].toFixed(3)}, ${v[2].toFixed(3)}]`));
         return;
       }
       const td = textCell(tr, v ?? '');
