@@ -91,7 +91,6 @@ def stored_reports(tiny_ckpt: Path, tmp_path_factory: pytest.TempPathFactory) ->
     from creval.leaderboards.recommend import rank
     from creval.probe import probe
     from creval.records import GenerationConfig
-
     from creval.tiny import fragile
 
     sharp = fragile(tiny_ckpt, tmp_path_factory.mktemp("ckpt") / "fragile", 10.0)
