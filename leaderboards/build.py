@@ -38,6 +38,7 @@ from .analysis import (
 )
 from .collect import CellScores, read_sweep
 from .extras import read_extras
+from .extras_page import usable
 
 STRUCTURED = ("math", "code")
 DIVERSITY = "distinct-2"
@@ -169,8 +170,10 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
              "incomplete": [{"schedule": c.schedule, "step": c.step, "task": c.task, "state": c.state}
                             for c in scores.incomplete]}
     extras = read_extras(results)  # the probe and recommendation reports stored beside the cells
-    board.update(probes=extras["probes"], recommendations=extras["recommendations"],
-                 unreadable_reports=extras["unreadable"])
+    for kind in ("probes", "recommendations"):  # a file that is JSON but not a report is named, not shown
+        extras["unreadable"] += [r["file"] for r in extras[kind] if not usable(kind, finite(r))]
+        board[kind] = [r for r in extras[kind] if r["file"] not in extras["unreadable"]]
+    board["unreadable_reports"] = extras["unreadable"]
     out.mkdir(parents=True, exist_ok=True)
     _write_outputs(board, out)
     from .site import write_site

@@ -28,6 +28,12 @@ def _ylabel(stat: str) -> str:
     return "change in agreement (share identical)" if stat == "agreement" else f"change in {_unit(stat)}"
 
 
+def _bound(x: dict[str, Any], key: str) -> float | None:
+    """An interval bound for the band; where every prompt changed alike (no interval), the mean: the band
+    narrows to the line there rather than skipping the point."""
+    return _num(x.get(key)) if _num(x.get(key)) is not None else _num(x.get("mean"))
+
+
 def probe_figure(report: dict[str, Any], i: int) -> dict[str, Any]:
     """A panel per (task, statistic): the change from the unperturbed checkpoint against sigma, a line
     per checkpoint."""
@@ -41,8 +47,8 @@ def probe_figure(report: dict[str, Any], i: int) -> dict[str, Any]:
                     pts = curve["points"]
                     series.append({"schedule": m["model"], "style": "line", "x": [p["sigma"] for p in pts],
                                    "y": [_num(p["change"]["mean"]) for p in pts],
-                                   "lo": [_num(p["change"]["low"]) for p in pts],
-                                   "hi": [_num(p["change"]["high"]) for p in pts],
+                                   "lo": [_bound(p["change"], "low") for p in pts],
+                                   "hi": [_bound(p["change"], "high") for p in pts],
                                    "text": [f"sigma {p['sigma']:g}" for p in pts]})
             if series:
                 panels.append({"title": f"{task}: {stat}", "ylabel": _ylabel(stat), "series": series})
@@ -52,7 +58,8 @@ def probe_figure(report: dict[str, Any], i: int) -> dict[str, Any]:
             "xticks": report.get("sigmas", []),
             "empty": None if panels else "the report has no curve",
             "caption": f"Mean over prompts of the change from the unperturbed checkpoint (each prompt averaged over "
-                       f"{len(seeds)} noise seed{'s' if len(seeds) != 1 else ''}); shaded: its 95% interval. Layers "
+                       f"{len(seeds)} noise seed{'s' if len(seeds) != 1 else ''}); shaded: its 95% interval (none where "
+                       f"every prompt changed alike). Layers "
                        f"perturbed: {report.get('layers', 'all')}; agreement: the share of samples identical to the "
                        f"unperturbed checkpoint's sample of the same seed."}
 
@@ -105,6 +112,19 @@ def _recommendation(report: dict[str, Any]) -> dict[str, Any]:
             "evidence": _table([("trained", "text"), ("task", "text"), ("family", "text"), ("trains it", "text"),
                                 ("start", "num"), ("end", "num"), ("change", "ci"), ("p lower", "num"),
                                 ("p higher", "num"), ("prompts", "num"), ("note", "text")], evidence)}
+
+
+def usable(kind: str, report: dict[str, Any]) -> bool:
+    """Whether a report parsed from JSON has the shape of its schema (the site and markdown can show it)."""
+    try:
+        if kind == "probes":
+            _probe(report, 0, {"schedules": names({"schedules": [], "probes": [report]})})
+        else:
+            _recommendation(report)
+        markdown({"probes": [report]} if kind == "probes" else {"recommendations": [report]}, str)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError):
+        return False
+    return True
 
 
 def page(board: dict[str, Any]) -> dict[str, Any]:

@@ -151,13 +151,15 @@ def test_probe_and_recommendation_reports_show_in_json_markdown_and_site(swept, 
     shutil.copytree(root / "results", results)  # the shared sweep stays as it was
     write_reports(results, stored_reports)
     (results / "probes" / "perturb-cut.json").write_text('{"probe": ')
+    (results / "recommendations" / "other.json").write_text('{"recommended": ["a"], "orders": [{"objective": 1}]}')
     out = tmp_path / "site"
     assert main(["leaderboard", "build", "--results", str(results), "--manifest", str(manifest), "--out", str(out)]) == 0
     board = json.loads((out / "leaderboard.json").read_text())
     probe, rec = board["probes"][0], board["recommendations"][0]
     assert [m["model"] for m in probe["models"]] == ["joint", "staged"] and probe["comparisons"]
     assert rec["recommended"] == ["structured", "creative"] and len(rec["orders"]) == 2 and len(rec["evidence"]) == 4
-    assert board["unreadable_reports"] == [str(results / "probes" / "perturb-cut.json")]
+    assert board["unreadable_reports"] == [str(results / "probes" / "perturb-cut.json"),
+                                           str(results / "recommendations" / "other.json")]  # not the schema
     md = (out / "leaderboard.md").read_text()
     section = md[md.index("## Probes and recommendations"):]
     area = probe["models"][0]["curves"]["mini_math"]["agreement"]["area"]
@@ -168,7 +170,7 @@ def test_probe_and_recommendation_reports_show_in_json_markdown_and_site(swept, 
     # the site: a count in the page's data, the tab's data in extras.js (loaded with the tab)
     html = (out / "index.html").read_text()
     data = json.loads(html.split('<script type="application/json" id="data">')[1].split("</script>")[0])
-    assert data["extras"] == {"probes": 1, "recommendations": 1, "unreadable": 1}
+    assert data["extras"] == {"probes": 1, "recommendations": 1, "unreadable": 2}
     script = (out / "extras.js").read_text()
     assert script.startswith("window.CREVAL_EXTRAS = ") and "<" not in script
     x = json.loads(script[len("window.CREVAL_EXTRAS = "):].rstrip().rstrip(";"))
@@ -184,7 +186,7 @@ def test_probe_and_recommendation_reports_show_in_json_markdown_and_site(swept, 
     assert any(t.get("fill") == "toself" for t in fig["data"])  # the interval band
     assert len(x["probes"][0]["areas"]["rows"]) == 4 and x["probes"][0]["comparisons"]["rows"]
     assert len(x["recommendations"][0]["orders"]["rows"]) == 2 and len(x["recommendations"][0]["evidence"]["rows"]) == 4
-    assert x["unreadable"] == ["perturb-cut.json"]
+    assert x["unreadable"] == ["perturb-cut.json", "other.json"]
 
 
 def test_untrusted_text_cannot_break_out_of_the_page(tmp_path):
