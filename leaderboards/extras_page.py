@@ -54,7 +54,7 @@ def probe_figure(report: dict[str, Any], i: int) -> dict[str, Any]:
                 panels.append({"title": f"{task}: {stat}", "ylabel": _ylabel(stat), "series": series})
     seeds = report.get("seeds", [])
     return {"id": f"plot-probe-{i}", "title": f"Degradation curves: {', '.join(report.get('tasks', []))}",
-            "xlabel": "sigma (noise scale / each tensor's RMS, log)", "xlog": True, "panels": panels,
+            "xlabel": "sigma (noise sd / tensor RMS, log)", "xlog": True, "panels": panels,
             "xticks": report.get("sigmas", []),
             "empty": None if panels else "the report has no curve",
             "caption": f"Mean over prompts of the change from the unperturbed checkpoint (each prompt averaged over "
