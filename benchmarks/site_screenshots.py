@@ -39,8 +39,9 @@ def main() -> None:
     finally:
         driver.quit()
     args.out.mkdir(parents=True, exist_ok=True)
-    for name in ("landing", "plot", "samples"):
-        shutil.copyfile(shots / f"{name}.png", args.out / f"leaderboard-{name}.png")
+    for name in ("landing", "plot", "samples", "probes"):  # probes: only where the results hold probe reports
+        if (shots / f"{name}.png").exists():
+            shutil.copyfile(shots / f"{name}.png", args.out / f"leaderboard-{name}.png")
     print(json.dumps({"site": str(result.site), **measured}, indent=1))
 
 

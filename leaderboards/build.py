@@ -11,7 +11,8 @@ checkpoints used are listed); across schedules: the Pareto front of (structured 
 diversity) over all checkpoints, and paired comparisons at the final checkpoints against the first
 schedule (sign-flip test; "not testable" rows are never separated). Values whose signatures are not
 comparable are refused (``check_comparable``). Written: ``leaderboard.json``, ``leaderboard.csv``,
-``leaderboard.md`` (the landing table of ``landing.py`` and the PNG plots), and the site (``site.py``).
+``leaderboard.md`` (the landing table of ``landing.py``, the PNG plots and the probe and recommendation
+reports found in the results directory, ``extras_page.py``), and the site (``site.py``).
 """
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ from .analysis import (
     structured_correctness,
 )
 from .collect import CellScores, read_sweep
+from .extras import read_extras
+from .extras_page import usable
 
 STRUCTURED = ("math", "code")
 DIVERSITY = "distinct-2"
@@ -167,6 +170,11 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
              "entropy_threshold": {"value": entropy_threshold, "relative": relative},
              "incomplete": [{"schedule": c.schedule, "step": c.step, "task": c.task, "state": c.state}
                             for c in scores.incomplete]}
+    extras = read_extras(results)  # the probe and recommendation reports stored beside the cells
+    for kind in ("probes", "recommendations"):  # a file that is JSON but not a report is named, not shown
+        extras["unreadable"] += [r["file"] for r in extras[kind] if not usable(kind, finite(r))]
+        board[kind] = [r for r in extras[kind] if r["file"] not in extras["unreadable"]]
+    board["unreadable_reports"] = extras["unreadable"]
     out.mkdir(parents=True, exist_ok=True)
     _write_outputs(board, out)
     from .site import write_site
@@ -235,6 +243,7 @@ def _md_value(cell: dict[str, Any]) -> str:
 def markdown(board: dict[str, Any]) -> str:
     """The landing table (a row per schedule, the final values with their intervals and the trajectory
     analysis) and the plots as PNGs, for a README on GitHub."""
+    from .extras_page import markdown as extras_markdown
     from .figures import figures
     from .landing import landing
 
@@ -268,4 +277,4 @@ def markdown(board: dict[str, Any]) -> str:
     for fig in figures(clean):
         lines.append(f"![{_md(fig['title'])}]({fig['id']}.png)")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + extras_markdown(clean, _md))

@@ -175,7 +175,7 @@ def to_plotly(board: dict[str, Any], fig: dict[str, Any]) -> dict[str, Any]:
         y1 = 1 - r / nrows - (gap_y / 2 if r else 0)
         y0 = 1 - (r + 1) / nrows + (gap_y / 2 if r < nrows - 1 else 0)
         layout[f"xaxis{k}"] = {"domain": [x0, x1], "anchor": f"y{k}", "title": {"text": esc(fig["xlabel"])},
-                               "zeroline": False}
+                               "zeroline": False, **_log_axis(fig)}
         layout[f"yaxis{k}"] = {"domain": [y0, y1], "anchor": f"x{k}", "title": {"text": esc(panel["ylabel"])},
                                "zeroline": False}
         layout["annotations"].append({"text": f"<b>{esc(panel['title'])}</b>", "x": (x0 + x1) / 2, "y": y1,
@@ -185,6 +185,14 @@ def to_plotly(board: dict[str, Any], fig: dict[str, Any]) -> dict[str, Any]:
             data.extend(_traces(board, s, k, seen))
     return {"id": fig["id"], "title": fig["title"], "caption": fig["caption"], "empty": fig["empty"],
             "panels": len(panels), "data": data, "layout": layout}
+
+
+def _log_axis(fig: dict[str, Any]) -> dict[str, Any]:
+    """A log x axis (``xlog``) ticked at the values of ``xticks`` (plotly's default labels the minor decades)."""
+    if not fig.get("xlog"):
+        return {}
+    ticks = fig.get("xticks") or []
+    return {"type": "log", **({"tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]} if ticks else {})}
 
 
 def _traces(board: dict[str, Any], s: dict[str, Any], k: str, seen: set[str]) -> list[dict[str, Any]]:

@@ -1,8 +1,8 @@
 """The static site: ``index.html`` that opens from disk with no network (plotly's JavaScript, the page's
 script and style shipped beside it), tabs for the overview (the landing table), plots, comparisons, all
-values and the sample viewer, and PNGs of the plots. Model outputs are untrusted text: all data reaches
-the page as JSON inside ``<script type="application/json">`` (or ``values.js``, ``samples.js`` and
-``samples-<i>.js``, loaded when their tab or schedule is opened) with ``<``, ``>`` and ``&`` escaped,
+values, the sample viewer and the probe and recommendation reports (``extras_page.py``), and PNGs of the plots. Model outputs are untrusted text: all data reaches
+the page as JSON inside ``<script type="application/json">`` (or ``values.js``, ``samples.js``,
+``samples-<i>.js`` and ``extras.js``, loaded when their tab or schedule is opened) with ``<``, ``>`` and ``&`` escaped,
 so ``</script>`` in a generation cannot end it, and is put on the page with ``textContent``, never as
 HTML; names reaching plotly are HTML-escaped.
 """
@@ -19,6 +19,7 @@ from creval.frames import table_to_generations, table_to_grades
 from creval.jsonsafe import finite
 from creval.store import Store
 
+from .extras_page import page as extras_page
 from .figures import colour, figures, to_plotly
 from .landing import landing
 from .pngs import pngs
@@ -146,7 +147,10 @@ def write_site(board: dict, placed: list, results: Path, out: Path, task_specs: 
     data = {"board": {k: clean.get(k) for k in kept},
             "comparisons": _columns([c for c in clean["comparisons"] if c["statistic"] in shown], COMPARISON),
             "colours": {s: colour(clean, s) for s in clean["schedules"]},
-            "landing": landing(clean), "figures": [to_plotly(clean, f) for f in figs]}
+            "landing": landing(clean), "figures": [to_plotly(clean, f) for f in figs],
+            "extras": {"probes": len(clean.get("probes", [])), "recommendations": len(clean.get("recommendations", [])),
+                       "unreadable": len(clean.get("unreadable_reports", []))}}
+    _script(out / "extras.js", "CREVAL_EXTRAS", extras_page(clean))
     _script(out / "values.js", "CREVAL_VALUES", _columns([r for r in clean["rows"] if r["statistic"] in shown], VALUE))
     cells = samples(placed, results)
     shown_schedules = [s for s in clean["schedules"] if s in cells]

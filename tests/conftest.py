@@ -74,3 +74,50 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     manifest = sharpened_sweep(root, {"joint": (1.0, 2.0, 4.0), "staged": (1.0, 3.0, 8.0)}, stages=stages)
     sweep(load_manifest(manifest))
     return root, manifest
+
+
+@pytest.fixture(scope="session")
+def stored_reports(tiny_ckpt: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The reports the leaderboard shows beside a sweep, as their commands write them (JSON text): a real
+    weight-perturbation probe of the tiny checkpoint ("joint") and its fragile copy ("staged", the same
+    function from a sharper point of weight space: ``creval.tiny.fragile``) on
+    mini_math (n = 1, 4 tokens, two sigmas, one seed), and a recommendation that ``rank`` computes from
+    synthetic pilot values (structured training costs writing 0.3; creative costs math 0.1)."""
+    import json
+
+    import numpy as np
+
+    from creval.jsonsafe import finite
+    from creval.leaderboards.recommend import rank
+    from creval.probe import probe
+    from creval.records import GenerationConfig
+    from creval.tiny import fragile
+
+    sharp = fragile(tiny_ckpt, tmp_path_factory.mktemp("ckpt") / "fragile", 10.0)
+    report = probe([("joint", str(tiny_ckpt)), ("staged", str(sharp))], ["mini_math"],
+                   GenerationConfig(n=1, max_new_tokens=4), sigmas=[0.003, 0.03], seeds=[0],
+                   statistics=["agreement", "pass@1"], out=str(tmp_path_factory.mktemp("probe")))
+    prompts = [f"p{i}" for i in range(12)]
+
+    def level(mean: float, seed: int) -> dict[str, float]:
+        return {p: mean + float(e) for p, e in zip(prompts, np.random.default_rng(seed).normal(0, 0.02, len(prompts)))}
+
+    start = {"mini_math": level(0.5, 0), "mini_writing": level(0.5, 1)}
+    ranked = rank({"structured": ("math",), "creative": ("writing",)}, {"mini_math": "math", "mini_writing": "writing"},
+                  {"structured": [(start, {"mini_math": level(0.9, 2), "mini_writing": level(0.2, 3)})],
+                   "creative": [(start, {"mini_math": level(0.4, 4), "mini_writing": level(0.8, 5)})]})
+    recommendation = {"manifest": "pilot.yaml", "statistics": {"structured": "pass@1", "writing": "distinct-2"}, **ranked}
+    return {"probe": Path(report["path"]).read_text(), "recommendation": json.dumps(finite(recommendation))}
+
+
+def write_reports(results: Path, reports: dict[str, str], rename: dict[str, str] | None = None) -> None:
+    """Store ``stored_reports`` in a results directory where the commands write them, checkpoint names renamed."""
+    import json
+
+    texts = dict(reports)
+    for old, new in (rename or {}).items():
+        texts = {k: v.replace(json.dumps(old), json.dumps(new)) for k, v in texts.items()}
+    (results / "probes").mkdir(exist_ok=True)
+    (results / "recommendations").mkdir(exist_ok=True)
+    (results / "probes" / "perturb-test.json").write_text(texts["probe"])
+    (results / "recommendations" / "pilot.json").write_text(texts["recommendation"])

@@ -97,18 +97,7 @@ def check_site(driver, site: Path, *, hostile: str | None = None, shots: Path | 
     assert len(plots) >= 3
     seen: dict[str, set[str]] = {}
     for p in plots:
-        axes = driver.execute_script(
-            "const l = arguments[0].layout; return Object.keys(l).filter(k => /^[xy]axis\\d*$/.test(k)).length", p)
-        titles = [t.text for t in p.find_elements(By.CSS_SELECTOR, ".infolayer [class$='title']")
-                  if t.get_attribute("class").startswith(("xtitle", "ytitle", "x", "y")) and t.text.strip()]
-        assert axes >= 2 and len(titles) >= axes, (p.get_attribute("id"), axes, titles)
-        assert not p.find_elements(By.CSS_SELECTOR, ".legend a, .legend b")  # names are text, not markup
-        for entry in driver.execute_script(
-                "return Array.from(arguments[0].querySelectorAll('.legend .traces')).map(t => {"
-                " const s = t.querySelector('.legendpoints path, .legendlines path');"
-                " return [t.querySelector('.legendtext').textContent, s ? (s.style.stroke && s.style.stroke !== 'none'"
-                " ? s.style.stroke : s.style.fill) : ''] })", p):
-            seen.setdefault(entry[0], set()).add(entry[1])
+        _axes_and_legend(driver, p, seen)
     for s in schedules:
         assert s in seen, f"{s!r} in no legend: {sorted(seen)}"
         assert len(seen[s]) == 1, (s, seen[s])
@@ -117,6 +106,11 @@ def check_site(driver, site: Path, *, hostile: str | None = None, shots: Path | 
         assert hostile in seen
     assert not _errors(driver)
     _shot(driver, shots and shots / "plot.png", plots[0])
+    extras = data["extras"]
+    if extras["probes"] or extras["recommendations"]:
+        check_extras(driver, site, extras, colours, shots=shots)
+    else:
+        assert not driver.find_element(By.ID, "nav-probes").is_displayed()  # no reports: no tab
     # the sample viewer: prompt text and gold answer, samples per checkpoint side by side
     schedule, task = sample or (schedules[0], None)
     target = "#samples/" + "/".join(driver.execute_script("return encodeURIComponent(arguments[0])", x)
@@ -142,6 +136,56 @@ def check_site(driver, site: Path, *, hostile: str | None = None, shots: Path | 
     assert not _errors(driver)
     return {"first_view_bytes": first_bytes, "with_samples_bytes": sample_bytes, "with_values_bytes": value_bytes,
             "render_ms": [round(r) for r in renders]}
+
+
+def _axes_and_legend(driver, plot, seen: dict[str, set[str]]) -> None:
+    """Every axis of ``plot`` has a title, names in its legend are text; each legend entry's colour into ``seen``."""
+    from selenium.webdriver.common.by import By
+
+    axes = driver.execute_script(
+        "const l = arguments[0].layout; return Object.keys(l).filter(k => /^[xy]axis\\d*$/.test(k)).length", plot)
+    titles = [t.text for t in plot.find_elements(By.CSS_SELECTOR, ".infolayer [class$='title']")
+              if t.get_attribute("class").startswith(("xtitle", "ytitle", "x", "y")) and t.text.strip()]
+    assert axes >= 2 and len(titles) >= axes, (plot.get_attribute("id"), axes, titles)
+    assert not plot.find_elements(By.CSS_SELECTOR, ".legend a, .legend b")  # names are text, not markup
+    for entry in driver.execute_script(
+            "return Array.from(arguments[0].querySelectorAll('.legend .traces')).map(t => {"
+            " const s = t.querySelector('.legendpoints path, .legendlines path');"
+            " return [t.querySelector('.legendtext').textContent, s ? (s.style.stroke && s.style.stroke !== 'none'"
+            " ? s.style.stroke : s.style.fill) : ''] })", plot):
+        seen.setdefault(entry[0], set()).add(entry[1])
+
+
+def check_extras(driver, site: Path, extras: dict, colours: dict[str, str], *, shots: Path | None = None) -> None:
+    """The Probes tab: per probe report a plot (log sigma axis, axis titles, each checkpoint named for a
+    schedule in that schedule's colour), its area and comparison tables; per recommendation the order
+    and its tables; no console errors. Saves probes.png under ``shots``."""
+    from selenium.webdriver.common.by import By
+
+    driver.get("about:blank")
+    driver.get((site / "index.html").as_uri() + "#probes")
+    assert driver.find_element(By.ID, "nav-probes").is_displayed()
+    _wait(driver, f"return document.querySelectorAll('#x-probes .plot .main-svg').length >= {extras['probes']}"
+                  f" && document.querySelectorAll('#x-recommendations .recommendation').length == {extras['recommendations']}")
+    seen: dict[str, set[str]] = {}
+    for i, plot in enumerate(driver.find_elements(By.CSS_SELECTOR, "#x-probes .plot")):
+        assert driver.execute_script("return arguments[0].layout.xaxis.type", plot) == "log"
+        _axes_and_legend(driver, plot, seen)
+        for table in ("areas", "comparisons"):
+            rows = driver.find_elements(By.CSS_SELECTOR, f"#x-probe-{i}-{table} tbody tr")
+            assert rows and all(r.find_elements(By.CSS_SELECTOR, "td") for r in rows), table
+        names = {td.text for td in driver.find_elements(By.CSS_SELECTOR, f"#x-probe-{i}-areas td.sched")}
+        assert names and names <= set(seen), (names, sorted(seen))  # checkpoint names as text
+    for name, got in seen.items():
+        if name in colours:
+            assert got == {_rgb(colours[name])}, (name, colours[name], got)
+    for i in range(extras["recommendations"]):
+        box = driver.find_element(By.ID, f"x-rec-{i}")
+        assert box.find_element(By.CSS_SELECTOR, ".recommended b").text
+        assert box.find_elements(By.CSS_SELECTOR, f"#x-rec-{i}-orders tbody tr")
+        assert box.find_elements(By.CSS_SELECTOR, f"#x-rec-{i}-evidence tbody tr td.num .ci")
+    assert not _errors(driver)
+    _shot(driver, shots and shots / "probes.png")
 
 
 def _rgb(hex_colour: str) -> str:

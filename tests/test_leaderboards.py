@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHARED
+from conftest import SHARED, write_reports
 
 import creval
 from creval.cli.main import main
@@ -125,9 +125,11 @@ def test_leaderboard_build_writes_tables_plots_and_site(swept, tmp_path, capsys)
     assert md.startswith("| schedule | final step | mini\\_math pass@1 ↑ | mini\\_writing distinct-2 ↑ |")
     assert "| joint | 200 |" in md and "BWT ↑" in md and "mini\\_math law a / b / R²" in md
     assert "![Correctness vs creativity](plot-pareto.png)" in md
+    assert board["probes"] == board["recommendations"] == [] and "## Probes" not in md  # no reports: no section
     html = (out / "index.html").read_text()
     assert "https://" not in html.split('<script type="application/json"')[0]  # nothing loaded from the network
     assert '<script src="plotly.min.js">' in html and '<script src="site.js">' in html
+    assert '"extras":{"probes":0,"recommendations":0,"unreadable":0}' in html  # the page hides the Probes tab
     # --diversity: chosen by hand, used by retention and the Pareto front; an unknown statistic is bad input
     assert main(["leaderboard", "build", "--results", str(root / "results"), "--manifest", str(manifest),
                  "--out", str(tmp_path / "d1"), "--diversity", "distinct-1"]) == 0
@@ -143,6 +145,54 @@ def test_leaderboard_build_writes_tables_plots_and_site(swept, tmp_path, capsys)
     built = json.loads(capsys.readouterr().out)
     assert built["values"] == len(board["rows"]) and str(out / "leaderboard.json") in built["files"]
     assert built["schedules"] == board["schedules"] and built["incomplete"] == []
+
+
+def test_probe_and_recommendation_reports_show_in_json_markdown_and_site(swept, stored_reports, tmp_path):
+    import shutil
+
+    from creval.leaderboards.figures import PALETTE
+
+    root, manifest = swept
+    results = tmp_path / "results"
+    shutil.copytree(root / "results", results)  # the shared sweep stays as it was
+    write_reports(results, stored_reports)
+    (results / "probes" / "perturb-cut.json").write_text('{"probe": ')
+    (results / "recommendations" / "other.json").write_text('{"recommended": ["a"], "orders": [{"objective": 1}]}')
+    out = tmp_path / "site"
+    assert main(["leaderboard", "build", "--results", str(results), "--manifest", str(manifest), "--out", str(out)]) == 0
+    board = json.loads((out / "leaderboard.json").read_text())
+    probe, rec = board["probes"][0], board["recommendations"][0]
+    assert [m["model"] for m in probe["models"]] == ["joint", "staged"] and probe["comparisons"]
+    assert rec["recommended"] == ["structured", "creative"] and len(rec["orders"]) == 2 and len(rec["evidence"]) == 4
+    assert board["unreadable_reports"] == [str(results / "probes" / "perturb-cut.json"),
+                                           str(results / "recommendations" / "other.json")]  # not the schema
+    md = (out / "leaderboard.md").read_text()
+    section = md[md.index("## Probes and recommendations"):]
+    area = probe["models"][0]["curves"]["mini_math"]["agreement"]["area"]
+    assert f"| joint | mini\\_math | agreement | {area['mean']:.3f} [{area['low']:.2f}, {area['high']:.2f}] |" in section
+    assert "| staged − joint | mini\\_math | agreement | " in section
+    assert "Recommended schedule order (pilot.yaml): **structured → creative**." in section
+    assert "| structured → creative | " in section and "| creative → structured | " in section
+    # the site: a count in the page's data, the tab's data in extras.js (loaded with the tab)
+    html = (out / "index.html").read_text()
+    data = json.loads(html.split('<script type="application/json" id="data">')[1].split("</script>")[0])
+    assert data["extras"] == {"probes": 1, "recommendations": 1, "unreadable": 2}
+    script = (out / "extras.js").read_text()
+    assert script.startswith("window.CREVAL_EXTRAS = ") and "<" not in script
+    x = json.loads(script[len("window.CREVAL_EXTRAS = "):].rstrip().rstrip(";"))
+    fig = x["probes"][0]["figure"]
+    assert fig["layout"]["xaxis"]["type"] == "log" and fig["layout"]["xaxis"]["title"]["text"].startswith("sigma")
+    assert fig["layout"]["xaxis"]["ticktext"] == ["0.003", "0.03"]  # ticks at the grid, not plotly's minor decades
+    assert fig["layout"]["yaxis"]["title"]["text"].startswith("change in agreement")
+    lines = {t["name"]: t for t in fig["data"] if t.get("mode") == "lines+markers" and t["xaxis"] == "x"}
+    assert lines["joint"]["line"]["color"] == x["colours"]["joint"] == data["colours"]["joint"] == PALETTE[0]
+    assert lines["staged"]["x"] == [0.003, 0.03]
+    change = [p["change"]["mean"] for p in probe["models"][1]["curves"]["mini_math"]["agreement"]["points"]]
+    assert lines["staged"]["y"] == pytest.approx(change, abs=1e-5)
+    assert any(t.get("fill") == "toself" for t in fig["data"])  # the interval band
+    assert len(x["probes"][0]["areas"]["rows"]) == 4 and x["probes"][0]["comparisons"]["rows"]
+    assert len(x["recommendations"][0]["orders"]["rows"]) == 2 and len(x["recommendations"][0]["evidence"]["rows"]) == 4
+    assert x["unreadable"] == ["perturb-cut.json", "other.json"]
 
 
 def test_untrusted_text_cannot_break_out_of_the_page(tmp_path):

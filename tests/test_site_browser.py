@@ -2,14 +2,14 @@
 schedule sweep (one staged, one named with HTML markup): the "done when" list of the redesign
 (``site_check.check_site``: landing table with the analysis columns, axis titles on every plot, one
 colour per schedule everywhere, the sample viewer's prompt and gold answer, the hostile name as text,
-no console errors, weight and render time, screenshots), sorting and filters, and generations holding
+no console errors, weight and render time, screenshots; the Probes tab), sorting and filters, and generations holding
 HTML/JS shown as text."""
 import json
 import os
 from dataclasses import replace
 
 import pytest
-from conftest import sharpened_sweep
+from conftest import sharpened_sweep, write_reports
 from site_check import CHROMIUM, DRIVER, _wait, check_site, chromium
 
 import creval
@@ -25,8 +25,9 @@ HOSTILE = '<a href="#pwned">x</a><b>bold</b>'
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """Three schedules (joint, a staged one, one named HOSTILE); one checkpoint of joint answering with
+def site(tmp_path_factory, stored_reports):
+    """Three schedules (joint, a staged one, one named HOSTILE), a probe report (joint and HOSTILE) and a
+    recommendation; one checkpoint of joint answering with
     an HTML/JS payload (replayed). Manifests only take plain schedule names, so the third schedule is
     renamed in the built leaderboard, which is then written again: every name on the page goes through
     the escaping the test checks."""
@@ -61,6 +62,8 @@ def site(tmp_path_factory):
     store.write_generations(cell.key, table, {**meta, **{k: old[k] for k in ("task", "config", "fingerprint", "entropy_kind", "backend", "backend_signature")}})
     creval.run(str(root / "joint" / "step-0"), ["mini_writing"], GenerationConfig(n=2, max_new_tokens=6),
                out=str(root / "results"), metrics=["pass_at_k", "distinct_n", "token_entropy"])  # rescore the cell
+    # a probe report (its second checkpoint labelled hostile, renamed with the schedule) and a recommendation
+    write_reports(root / "results", stored_reports, rename={"staged": "hostile"})
     out = root / "out"
     board = build(root / "results", manifest, out)
     renamed = json.loads(json.dumps(board).replace('"hostile"', json.dumps(HOSTILE)))
@@ -82,7 +85,7 @@ def browser():
 def test_the_done_when_list_of_the_redesign(site, browser, tmp_path_factory):
     shots = tmp_path_factory.mktemp("screenshots")
     measured = check_site(browser, site, hostile=HOSTILE, shots=shots, sample=("joint", "mini_math"))
-    for name in ("landing.png", "plot.png", "samples.png"):
+    for name in ("landing.png", "plot.png", "samples.png", "probes.png"):
         assert (shots / name).stat().st_size > 10_000, name
     assert measured["first_view_bytes"] < 5_000_000 and min(measured["render_ms"]) < 3000
 

@@ -28,7 +28,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         description="Leaderboards per schedule from the store alone.")
     lb_sub = lb.add_subparsers(dest="leaderboard_command", required=True, metavar="ACTION")
     b = lb_sub.add_parser("build", help="tables, trajectory analysis, plots, a static site",
-                          description="Write leaderboard.json/.csv/.md, PNG plots and a static index.html (no network).")
+                          description="Write leaderboard.json/.csv/.md, PNG plots and a static index.html (no network). "
+                          "Probe and recommendation reports stored under --results (probes/perturb-*.json, "
+                          "recommendations/*.json) are shown too: a Probes tab and a section of leaderboard.md.")
     b.add_argument("--results", required=True, type=Path, help="results directory")
     b.add_argument("--manifest", required=True, type=Path, help="the sweep manifest that names schedules and steps")
     b.add_argument("--out", required=True, type=output_dir, help="site directory to write")

@@ -28,7 +28,9 @@ function samplesLink(text, schedule, task, step) {
 // --- header and tabs -------------------------------------------------------------------------------
 $('subtitle').textContent = `${B.schedules.length} schedules · manifest ${String(B.manifest).split('/').pop()} · diversity statistic ${B.diversity}` +
   (B.incomplete.length ? ` · ${B.incomplete.length} planned cells not done (left out)` : '');
-const TABS = ['overview', 'plots', 'comparisons', 'values', 'samples'];
+const TABS = ['overview', 'plots', 'comparisons', 'values', 'samples', 'probes'];
+const X = DATA.extras;
+$('nav-probes').hidden = !(X.probes || X.recommendations || X.unreadable);
 const drawn = {};
 function route() {
   const parts = location.hash.replace(/^#/, '').split('/').map(decodeURIComponent);
@@ -38,6 +40,7 @@ function route() {
   if (tab === 'plots' && !drawn.plots) { drawn.plots = true; DATA.figures.forEach(f => figure($('plots'), f)); }
   if (tab === 'values' && !drawn.values) { drawn.values = true; load('values.js', 'CREVAL_VALUES', $('n-values'), v => values(records(v))); }
   if (tab === 'samples') openSamples(parts.slice(1));
+  if (tab === 'probes' && !drawn.probes) { drawn.probes = true; load('extras.js', 'CREVAL_EXTRAS', $('x-status'), extras); }
 }
 window.addEventListener('hashchange', route);
 
@@ -223,6 +226,64 @@ function show() {
     return col;
   }));
   const f = view.querySelector('.focus'); if (f) f.scrollIntoView({block: 'nearest', inline: 'center'});
+}
+
+// --- probes and recommendations: extras.js loads when the tab opens ----------------------------------
+const HOW = 'No probe or recommendation report in the results folder. `creval probe perturb` writes RESULTS/probes/perturb-*.json ' +
+  '(docs/probes.md); `creval recommend` writes RESULTS/recommendations/<manifest>.json (docs/recommend.md); build the leaderboard again to show them.';
+function table(parent, spec, id) {
+  const t = el('table'); if (id) t.id = id; const head = t.createTHead().insertRow(), body = t.createTBody();
+  spec.columns.forEach((c, j) => { const th = el('th', null, c.label); head.appendChild(th); sortable(t, th, j); });
+  spec.rows.forEach(r => {
+    const tr = body.insertRow();
+    spec.columns.forEach((c, j) => {
+      const v = r[j];
+      if (typeof v === 'string' && c.kind !== 'text' && c.kind !== 'name') { textCell(tr, v).className = 'num'; return; }
+      if (c.kind === 'num') { numCell(tr, v); return; }
+      if (c.kind === 'ci') {  // [mean, low, high]: the interval under the mean, bracketed (bounds are often negative)
+        const td = numCell(tr, v ? v[0] : null);
+        if (v && isNum(v[1]) && isNum(v[2])) td.appendChild(el('span', 'ci', `[${v[1].toFixed(3)}, ${v[2].toFixed(3)}]`));
+        return;
+      }
+      const td = textCell(tr, v ?? '');
+      if (c.kind === 'name') { td.className = 'sched'; td.replaceChildren(swatch(v), document.createTextNode(v)); }
+    });
+  });
+  const w = el('div', 'wide'); w.appendChild(t); parent.appendChild(w);
+}
+function extras(x) {
+  Object.entries(x.colours).forEach(([n, c]) => { if (!DATA.colours[n]) DATA.colours[n] = c; });
+  if (!x.probes.length && !x.recommendations.length) $('x-status').textContent = HOW;
+  if (x.unreadable.length) $('x-status').textContent += ` Unreadable report files (left out): ${x.unreadable.join(', ')}.`;
+  x.probes.forEach((p, i) => {
+    const box = el('div', 'probe'); box.id = 'x-probe-' + i; $('x-probes').appendChild(box);
+    box.appendChild(el('h2', null, `Weight-perturbation probe ${i + 1}`));
+    box.appendChild(el('p', 'note', `Report ${p.file}: sigma ${p.sigmas.join(', ')} (relative to each tensor's RMS), noise seeds ${p.seeds.join(', ')}, layers ${p.layers}.`));
+    figure(box, p.figure);
+    box.appendChild(el('h3', null, 'Area under each degradation curve'));
+    box.appendChild(el('p', 'key', 'Per prompt, the trapezoid integral of the change over [0, largest sigma] divided by the largest sigma: the mean change over the grid, in the statistic\'s units (more negative agreement or pass@1: more fragile). Mean over prompts, its 95% interval below.'));
+    table(box, p.areas, `x-probe-${i}-areas`);
+    box.appendChild(el('h3', null, 'Each checkpoint against the first'));
+    box.appendChild(el('p', 'key', 'Paired over prompts: the difference of areas with its t interval; sign-flip p-values, two-sided, Holm-adjusted over all rows.'));
+    if (p.comparisons.rows.length) table(box, p.comparisons, `x-probe-${i}-comparisons`);
+    else box.appendChild(el('p', 'note', 'One checkpoint probed: nothing to compare.'));
+  });
+  x.recommendations.forEach((r, i) => {
+    const box = el('div', 'recommendation'); box.id = 'x-rec-' + i; $('x-recommendations').appendChild(box);
+    box.appendChild(el('h2', null, `Schedule recommendation: ${r.manifest}`));
+    const best = el('p', 'recommended', 'Recommended order: '); best.appendChild(el('b', null, r.recommended.join(' → '))); box.appendChild(best);
+    const stats = Object.entries(r.statistics).map(([k, v]) => `${k}: ${v}`).join(', ');
+    const pilots = Object.entries(r.pilots).map(([d, n]) => `${d} (${(r.domains[d] || []).join(', ')}; ${n} pilot${n === 1 ? '' : 's'})`).join('; ');
+    const forget = Object.entries(r.forgetting).map(([d, v]) => `${d} ${fmt(v)}`).join(', ');
+    const excluded = Object.entries(r.excluded).map(([t, why]) => `${t}: ${why}`).join('; ');
+    box.appendChild(el('p', 'note', `Report ${r.file}. Domains: ${pilots}. Statistics: ${stats}. Forgetting (mean loss others' training costs each domain): ${forget}.` + (excluded ? ` Left out: ${excluded}.` : '')));
+    box.appendChild(el('h3', null, 'Every order: predicted finals'));
+    box.appendChild(el('p', 'key', 'Predicted final per task (mean over prompts, 95% interval below), the objective (their mean), and the recommended order\'s margin over each order: paired over the pooled prompts, t interval, one-sided sign-flip p.'));
+    table(box, r.orders, `x-rec-${i}-orders`);
+    box.appendChild(el('h3', null, 'Evidence: what each pilot did to each task'));
+    box.appendChild(el('p', 'key', 'Start and end of each pilot, the change with its paired interval and one-sided sign-flip p-values.'));
+    table(box, r.evidence, `x-rec-${i}-evidence`);
+  });
 }
 
 landing(); legend(); comparisons();
