@@ -80,7 +80,7 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def stored_reports(tiny_ckpt: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The reports the leaderboard shows beside a sweep, as their commands write them (JSON text): a real
     weight-perturbation probe of the tiny checkpoint ("joint") and its fragile copy ("staged", the same
-    function from a sharper point of weight space: ``creval.tiny.fragile``) on
+    function from a sharper point of weight space: ``tests/tiny.py``'s ``fragile``) on
     mini_math (n = 1, 4 tokens, two sigmas, one seed), and a recommendation that ``rank`` computes from
     synthetic pilot values (structured training costs writing 0.3; creative costs math 0.1)."""
     import json
@@ -91,7 +91,7 @@ def stored_reports(tiny_ckpt: Path, tmp_path_factory: pytest.TempPathFactory) ->
     from creval.leaderboards.recommend import rank
     from creval.probe import probe
     from creval.records import GenerationConfig
-    from creval.tiny import fragile
+    from tiny import fragile
 
     sharp = fragile(tiny_ckpt, tmp_path_factory.mktemp("ckpt") / "fragile", 10.0)
     report = probe([("joint", str(tiny_ckpt)), ("staged", str(sharp))], ["mini_math"],
