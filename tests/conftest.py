@@ -86,12 +86,12 @@ def stored_reports(tiny_ckpt: Path, tmp_path_factory: pytest.TempPathFactory) ->
     import json
 
     import numpy as np
+    from tiny import fragile
 
     from creval.jsonsafe import finite
     from creval.leaderboards.recommend import rank
     from creval.probe import probe
     from creval.records import GenerationConfig
-    from tiny import fragile
 
     sharp = fragile(tiny_ckpt, tmp_path_factory.mktemp("ckpt") / "fragile", 10.0)
     report = probe([("joint", str(tiny_ckpt)), ("staged", str(sharp))], ["mini_math"],
