@@ -83,7 +83,7 @@ def pilot_values(results: Path, manifest_path: Path, diversity: str = "distinct-
         start: dict[str, dict[str, float]] = {}
         end: dict[str, dict[str, float]] = {}
         for c in cells:
-            if c.step in (steps[0], steps[-1]):
+            if c.step in (steps[0], steps[-1]) and c.key is not None:
                 scores = read_cell(store, c.key)
                 families[c.task] = scores.family
                 stat = "pass@1" if scores.family in STRUCTURED else diversity

@@ -32,12 +32,12 @@ def level(text: str) -> str:
 class _Stderr(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is at the time of each line (a caller may replace it)."""
 
-    @property  # type: ignore[override]
-    def stream(self):  # type: ignore[no-untyped-def]
+    @property
+    def stream(self):
         return sys.stderr
 
     @stream.setter
-    def stream(self, value) -> None:  # type: ignore[no-untyped-def]
+    def stream(self, value) -> None:
         pass
 
 
