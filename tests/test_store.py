@@ -147,4 +147,5 @@ def test_readers_take_the_current_graders_grades_and_scores(stored):
     shown = samples(placed, store.root)["s"]["mini_writing"]
     current = table_to_grades(grades)
     for pid, by_step in shown.items():
-        assert [s["correct"] for s in by_step["0"]] == [g.correct for g in current[pid]]
+        # a shown sample: [text, correct (1/0/None), answer, entropy, note]
+        assert [s[1] for s in by_step["0"]] == [None if g.correct is None else int(g.correct) for g in current[pid]]
