@@ -281,7 +281,8 @@ def markdown(board: dict[str, Any]) -> str:
     choice = board.get("diversity_choice") or {}
     model = any(c["statistic"] == MODEL_ENTROPY for c in table["columns"])
     entropy = "the policy's (full vocabulary)" if model else "of the sampled distribution"
-    lines += ["", f"Final checkpoints; [low, high]: the 95% interval over prompts; **bold**: best in its column "
+    lines += ["", f"Final checkpoints; [low, high]: the 95% interval over prompts (BWT: t on one task, else the paired "
+              f"bootstrap; retention: the paired bootstrap; collapse step and law fit: none, not testable); **bold**: best in its column "
               f"(↑ higher / ↓ lower is better); †: the paired sign-flip test (two-sided 5%) does not separate it from "
               f"the reference schedule {_md(table['reference'])}, or cannot test it. Entropy: {entropy}, in nats per token; "
               f"collapse step: none = never below the threshold; law: R = -a exp(H) + b. Diversity statistic: "
