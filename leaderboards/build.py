@@ -7,7 +7,7 @@ checkpoint's, or an absolute threshold), creativity retention (writing diversity
 start; one diversity statistic for the whole board: ``--diversity`` or ``choose_diversity``'s automatic
 choice), the entropy-performance fit per structured task (refused, with the reason, where it would mean
 nothing), backward transfer for staged schedules (stages declare their ``families``; the stage-end
-checkpoints used are listed); across schedules: the Pareto front of (structured pass@1, writing
+checkpoints used are listed); BWT and retention with their 95% interval (``derived.py``); across schedules: the Pareto front of (structured pass@1, writing
 diversity) over all checkpoints, and paired comparisons at the final checkpoints against the first
 schedule (sign-flip test; "not testable" rows are never separated). Values whose signatures are not
 comparable are refused (``check_comparable``). Written: ``leaderboard.json``, ``leaderboard.csv``,

@@ -39,8 +39,9 @@ def _none(reason: str) -> Interval:
 def _matrix(values: Values, task: str, steps: Sequence[int]) -> np.ndarray | str:
     """prompts x steps (NaN where a prompt has no value at a step), or why there is none."""
     per = [values(task, s) for s in steps]
-    if any(p is None for p in per):
-        return f"{task} has no cell at one of the steps: no interval"
+    missing = [s for s, p in zip(steps, per) if p is None]
+    if missing:
+        return f"{task} has no values at step {missing[0]} (no cell, or not this statistic): no interval"
     if any(set(p) == {CELL} for p in per if p is not None):
         return CELL_LEVEL
     prompts = sorted(set().union(*(p for p in per if p is not None)))
