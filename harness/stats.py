@@ -19,6 +19,11 @@ twice is the same number:
   up to 40, and above that by the normal limit of the sign-flip sum unless one difference dominates
   (more than a tenth of the sum of squares: then by random sign vectors again). Fewer than ``min_prompts`` pairs, or differences without variation, are "not
   testable": such a row is never called significant.
+* **Derived statistics** (``bootstrap_interval``, ``ratio_interval``): a function of several means
+  over the same prompts (a ratio of means at two checkpoints, a mean of differences of means) gets a
+  seeded percentile interval from the paired bootstrap over prompts: a prompt's values at every
+  checkpoint are resampled together (rows of a prompts x values array), groups with disjoint prompts
+  (tasks) independently; 2,000 resamples, fixed seed, so that the interval printed twice is the same.
 * **Family-wise control** (``holm``): Holm's step-down adjustment over the gates of one decision.
 * **Direction** (``statistic_info``): whether higher is better, lower is better, or neither, and the
   bounds of each statistic; metrics may override it for their own statistics (``Metric.info``).
@@ -27,7 +32,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +44,9 @@ MIN_PROMPTS = 10
 _EXACT_MAX = 16
 _RANDOM_FLIPS = 10_000
 _NORMAL_MIN = 40
+RESAMPLES = 2000
+_CHUNK = 250  # resamples drawn at once (bounds the memory of the gathered arrays)
+_MIN_FINITE = 0.99  # the share of resamples whose statistic must be defined for an interval
 CELL = ""  # the prompt id under which a statistic computed once per cell is stored
 CELL_LEVEL = "one value per cell: nothing to resample"
 
@@ -128,6 +137,55 @@ def _wilson(p: float, var: float, m: int, z: float) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(binomial / n + z * z / (4 * n * n))
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def bootstrap_interval(statistic: Callable[[list[np.ndarray]], np.ndarray], groups: Sequence[np.ndarray], *,
+                       resamples: int = RESAMPLES, seed: int = 0, level: float = LEVEL) -> Interval:
+    """Seeded percentile interval of a statistic of per-prompt values by the paired bootstrap over prompts.
+
+    ``groups``: arrays of shape (prompts, values), a row per prompt (NaN: undefined there); rows are
+    resampled whole (a prompt keeps its values at every checkpoint: the pairing), each group on its own
+    (groups are disjoint prompt sets, e.g. tasks). ``statistic`` takes the groups with a leading resample
+    axis, shape (B, prompts, values), and returns B values; it must ignore NaN (``np.nanmean``).
+    The mean is the statistic on the data; ``n`` the prompts over all groups. No interval with fewer than
+    two prompts in a group, without variation over the resamples, or where the statistic is undefined
+    on more than 1% of them (e.g. a ratio whose denominator resamples to 0)."""
+    nan = float("nan")
+    arrays = [np.asarray(g, dtype=np.float64) for g in groups]
+    with warnings.catch_warnings():  # an all-NaN slice is NaN, which is what is wanted
+        warnings.simplefilter("ignore", RuntimeWarning)
+        point = float(statistic([a[None] for a in arrays])[0])
+        n = sum(a.shape[0] for a in arrays)
+        if not math.isfinite(point):
+            return Interval(point, nan, nan, n, "no value")
+        if min(a.shape[0] for a in arrays) < 2:
+            return Interval(point, nan, nan, n, "fewer than two prompts: no interval")
+        rng = np.random.default_rng(seed)
+        reps = np.empty(resamples)
+        for start in range(0, resamples, _CHUNK):
+            b = min(_CHUNK, resamples - start)
+            reps[start:start + b] = statistic([a[rng.integers(0, a.shape[0], size=(b, a.shape[0]))] for a in arrays])
+    ok = reps[np.isfinite(reps)]
+    if ok.size < _MIN_FINITE * resamples:
+        return Interval(point, nan, nan, n, f"undefined on {resamples - ok.size} of {resamples} resamples: no interval")
+    if np.ptp(ok) == 0:
+        return Interval(point, nan, nan, n, "no variation: no interval")
+    low, high = np.quantile(ok, [(1 - level) / 2, (1 + level) / 2])
+    return Interval(point, float(low), float(high), n, "bootstrap")
+
+
+def ratio_interval(numerator: Sequence[float] | np.ndarray, denominator: Sequence[float] | np.ndarray, *,
+                   resamples: int = RESAMPLES, seed: int = 0, level: float = LEVEL) -> Interval:
+    """mean(numerator) / mean(denominator), each over its finite values, paired by prompt (position), with
+    the paired bootstrap percentile interval (``bootstrap_interval``)."""
+    pairs = np.column_stack([np.asarray(numerator, dtype=np.float64), np.asarray(denominator, dtype=np.float64)])
+
+    def ratio(g: list[np.ndarray]) -> np.ndarray:
+        means = np.nanmean(g[0], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(means[:, 1] != 0, means[:, 0] / means[:, 1], np.nan)
+
+    return bootstrap_interval(ratio, [pairs], resamples=resamples, seed=seed, level=level)
 
 
 @dataclass(frozen=True)

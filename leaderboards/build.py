@@ -7,7 +7,7 @@ checkpoint's, or an absolute threshold), creativity retention (writing diversity
 start; one diversity statistic for the whole board: ``--diversity`` or ``choose_diversity``'s automatic
 choice), the entropy-performance fit per structured task (refused, with the reason, where it would mean
 nothing), backward transfer for staged schedules (stages declare their ``families``; the stage-end
-checkpoints used are listed); across schedules: the Pareto front of (structured pass@1, writing
+checkpoints used are listed); BWT and retention with their 95% interval (``derived.py``); across schedules: the Pareto front of (structured pass@1, writing
 diversity) over all checkpoints, and paired comparisons at the final checkpoints against the first
 schedule (sign-flip test; "not testable" rows are never separated). Values whose signatures are not
 comparable are refused (``check_comparable``). Written: ``leaderboard.json``, ``leaderboard.csv``,
@@ -37,6 +37,7 @@ from .analysis import (
     structured_correctness,
 )
 from .collect import CellScores, read_sweep
+from .derived import as_json, bwt_interval, retention_interval
 from .extras import read_extras
 from .extras_page import usable
 
@@ -100,6 +101,13 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
         stat = CORRECT if family in STRUCTURED else diversity
         return _mean([value.get((schedule, step, t, stat), float("nan")) for t, f in families.items() if f == family])
 
+    def per_prompt(schedule: str) -> Any:
+        """(task, step) -> the per-prompt values of R (domain_score's statistic) in that cell, or None."""
+        def at(task: str, step: int) -> dict[str, float] | None:
+            cell = _cell_at(placed, schedule, step, task)
+            return cell.values.get(CORRECT if families[task] in STRUCTURED else diversity) if cell else None
+        return at
+
     analysis: dict[str, Any] = {}
     for sched in schedules:
         sched_steps = steps[sched]
@@ -129,13 +137,17 @@ def build(results: Path, manifest_path: Path, out: Path, *, entropy_threshold: f
                     t["entropy_law"] = {"refused": str(exc)}
             if family == "writing" and diversity in per and len(per[diversity]) > 1 and per[diversity][0][1]:
                 t["creativity_retention"] = per[diversity][-1][1] / per[diversity][0][1]
+                t["creativity_retention_interval"] = as_json(retention_interval(
+                    per_prompt(sched), task, per[diversity][0][0], per[diversity][-1][0]))
             a["tasks"][task] = t
         schedule = next(s for s in manifest.schedules if s.name == sched)
         if len(schedule.stages) > 1:
             stages, warnings = stage_ends([(n, u, schedule.domains.get(n, [])) for n, u in schedule.stages], sched_steps)
             if len(stages) > 1:
                 # the lambda is called inside backward_transfer, during this iteration
-                a["backward_transfer"] = {**backward_transfer(stages, lambda f, st: domain_score(sched, st, f)),  # noqa: B023
+                bwt = backward_transfer(stages, lambda f, st: domain_score(sched, st, f))  # noqa: B023
+                tasks_of = {f: [t for t, g in families.items() if g == f] for f in set(families.values())}
+                a["backward_transfer"] = {**bwt, **as_json(bwt_interval(bwt, tasks_of, per_prompt(sched))),
                                           "warnings": warnings}
             else:
                 a["backward_transfer"] = {"refused": "fewer than two stages have an evaluated checkpoint",
@@ -269,7 +281,8 @@ def markdown(board: dict[str, Any]) -> str:
     choice = board.get("diversity_choice") or {}
     model = any(c["statistic"] == MODEL_ENTROPY for c in table["columns"])
     entropy = "the policy's (full vocabulary)" if model else "of the sampled distribution"
-    lines += ["", f"Final checkpoints; [low, high]: the 95% interval over prompts; **bold**: best in its column "
+    lines += ["", f"Final checkpoints; [low, high]: the 95% interval over prompts (BWT: t on one task, else the paired "
+              f"bootstrap; retention: the paired bootstrap; collapse step and law fit: none, not testable); **bold**: best in its column "
               f"(↑ higher / ↓ lower is better); †: the paired sign-flip test (two-sided 5%) does not separate it from "
               f"the reference schedule {_md(table['reference'])}, or cannot test it. Entropy: {entropy}, in nats per token; "
               f"collapse step: none = never below the threshold; law: R = -a exp(H) + b. Diversity statistic: "

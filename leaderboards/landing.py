@@ -2,7 +2,8 @@
 creativity?". Columns: the final structured correctness (pass@1 of each math/code task), the final
 writing diversity (the board's diversity statistic), the final policy entropy and the collapse step of
 each task, backward transfer, the entropy-law fit (a, b, R²) of each structured task and the creativity
-retention of each writing task. Final values carry their 95% interval (``creval.stats``) and are
+retention of each writing task. Final values, BWT and retention carry their 95% interval
+(``creval.stats``; the derived ones from ``derived.py``); final values are
 greyed where the paired test at the final checkpoints does not separate them from the reference (the
 first schedule); the best value of every column with a direction of better is marked.
 """
@@ -18,6 +19,17 @@ CORRECT = "pass@1"
 
 # direction of "better" of the derived columns: +1 higher, -1 lower, 0 neither
 _DERIVED = {"collapse": 1, "bwt": 1, "law_a": 0, "law_b": 0, "law_r2": 0, "retention": 1}
+
+
+BWT_INTERVAL = ("95% interval over prompts: Student's t on the per-prompt mean of the terms' changes where all terms are "
+                "on one task, else the paired bootstrap over prompts")
+RETENTION_INTERVAL = "95% interval over prompts: the paired bootstrap (a ratio of two means over the same prompts)"
+NO_INTERVAL = {
+    "collapse": "no interval (not testable: the first checkpoint of one training trajectory whose entropy crosses a "
+                "threshold, a discrete step on a coarse grid; resampling prompts cannot stand in for another training run)",
+    "law": "no interval (not testable: a fit to the few checkpoints of one trajectory; R² describes how well the line "
+           "fits those points, which are not a sample of independent prompts)",
+}
 
 
 def _finite(v: Any) -> float | None:
@@ -51,18 +63,29 @@ def columns(board: dict[str, Any]) -> list[dict[str, Any]]:
     for t in families:
         if entropy[t]:
             add(f"collapse:{t}", "collapse step", t, 1, "step; none: never below the threshold (best)",
-                interval="no interval: a step")
+                interval=NO_INTERVAL["collapse"])
     if any("backward_transfer" in a for a in board["analysis"].values()):
         add("bwt", "backward transfer", None, 1, "change of an earlier stage's score by the end",
-            interval="no interval: a mean of differences of means", label="BWT")
+            interval=BWT_INTERVAL, label="BWT")
     for t in structured:
         for part, label in (("a", "a"), ("b", "b"), ("r2", "R²")):
             add(f"law_{part}:{t}", f"entropy law fit on {t}", t, 0, "R = -a exp(H) + b",
-                interval="no interval: a fit over the checkpoints", label=label)
+                interval=NO_INTERVAL["law"], label=label)
     for t in writing:
         add(f"retention:{t}", "creativity retention", t, 1, f"{div} at the end / at the start",
-            interval="no interval: a ratio of two means")
+            interval=RETENTION_INTERVAL)
     return cols
+
+
+def _interval(iv: dict[str, Any]) -> dict[str, Any]:
+    """A derived value's interval as a landing entry holds it: low/high (as the final values'), its method."""
+    return {"low": _finite(iv.get("ci_low")), "high": _finite(iv.get("ci_high")), "method": iv.get("method")}
+
+
+def _why_none(iv: dict[str, Any]) -> str | None:
+    """Why a derived value has no interval (the method's text), or None where it has one."""
+    method = iv.get("method")
+    return None if method is None or _finite(iv.get("ci_low")) is not None else str(method)
 
 
 def _cell(board: dict[str, Any], schedule: str, col: dict[str, Any], last: int | None) -> dict[str, Any]:
@@ -95,14 +118,15 @@ def _cell(board: dict[str, Any], schedule: str, col: dict[str, Any], last: int |
         bwt = a.get("backward_transfer")
         if bwt is None:
             return {"value": None, "note": "one stage: no backward transfer"}
-        return {"value": _finite(bwt.get("value")), "note": bwt.get("refused")}
+        return {"value": _finite(bwt.get("value")), **_interval(bwt), "note": bwt.get("refused") or _why_none(bwt)}
     if kind.startswith("law_"):
         law = t.get("entropy_law") or {}
         if "refused" in law:
             return {"value": None, "note": "fit refused: " + law["refused"]}
         return {"value": _finite(law.get(kind[4:])), "points": law.get("points")}
     if kind == "retention":
-        return {"value": _finite(t.get("creativity_retention"))}
+        iv = t.get("creativity_retention_interval") or {}
+        return {"value": _finite(t.get("creativity_retention")), **_interval(iv), "note": _why_none(iv)}
     return {"value": None}
 
 

@@ -118,6 +118,23 @@ def test_leaderboard_build_writes_tables_plots_and_site(swept, tmp_path, capsys)
     assert joint["mini_math"]["collapse_step"] in (100, 200)  # sharpening pushes entropy under 1.0 nat
     assert "entropy_law" in joint["mini_math"] and "creativity_retention" in joint["mini_writing"]
     assert "backward_transfer" in board["analysis"]["staged"]
+    # the derived columns' intervals: in the analysis, in the landing table's entries and in leaderboard.md
+    from creval.leaderboards.landing import landing
+
+    bwt = board["analysis"]["staged"]["backward_transfer"]  # one term, on mini_math: t, or why there is none
+    assert bwt["method"] in ("t", "no variation: no interval") and bwt["prompts"] > 1
+    assert (bwt["ci_low"] is None) == (bwt["method"] != "t")
+    ret = joint["mini_writing"]["creativity_retention_interval"]
+    assert ret["method"] == "bootstrap" and ret["ci_low"] < ret["ci_high"] and ret["prompts"] > 1
+    table = landing(board)
+    entries = {r["schedule"]: r["entries"] for r in table["rows"]}
+    cell = entries["joint"]["retention:mini_writing"]
+    assert (cell["low"], cell["high"], cell["note"]) == (ret["ci_low"], ret["ci_high"], None)
+    assert entries["staged"]["bwt"]["note"] == (None if bwt["method"] == "t" else bwt["method"])
+    retention_md = f"{cell['value']:.3f} [{cell['low']:.2f}, {cell['high']:.2f}]"
+    assert retention_md in (out / "leaderboard.md").read_text()
+    intervals = {c["key"].split(":")[0]: c["interval"] for c in table["columns"]}
+    assert intervals["collapse"].startswith("no interval (not testable") and "bootstrap" in intervals["retention"]
     assert {c["schedule"] for c in board["comparisons"]} == {"staged"} and len(board["pareto"]) == 6
     # one diversity statistic everywhere: distinct-2 is defined on these outputs, so the automatic choice keeps it
     assert board["diversity"] == "distinct-2" and board["diversity_choice"]["requested"] == "auto"

@@ -114,7 +114,8 @@ function landing() {
   $('choice').textContent = `Diversity statistic: ${B.diversity} (${ch.reason || ''}). Collapse step: the first checkpoint whose ` +
     `policy entropy is below ${thr.relative ? Math.round(100 * thr.value) + '% of the first checkpoint\'s' : thr.value + ' nats'}. ` +
     'BWT: the mean change of an earlier stage\'s score by the end of training. Law fit: R = -a exp(H) + b over the checkpoints. ' +
-    `Creativity retention: ${B.diversity} at the last checkpoint / at the first.`;
+    `Creativity retention: ${B.diversity} at the last checkpoint / at the first. Under BWT and retention: their 95% interval ` +
+    'over prompts (BWT: t on one task, else the paired bootstrap; retention: the paired bootstrap).';
 }
 
 // --- plots ------------------------------------------------------------------------------------------
