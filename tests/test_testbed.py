@@ -25,8 +25,9 @@ def test_toy_rewards_by_hand():
     assert evaluate_expression("2*x+1", 3) == 7 and evaluate_expression("__import__('os')", 1) is None
     assert evaluate_expression("x**99999", 2) is None  # powers are not in the language
     assert code_reward("fn 2>5 3>7 =", "2*x+1", (4, 9)) == 1.0 and code_reward("fn 2>5 3>7 =", "2*x+1", (4, 10)) == 0.0
-    r = creative_rewards("word b =", ["bako", "bako", "bzzt", "k9"])
-    assert r[3] == 0.0 and r[0] == r[1] == 0.5 and r[2] == 1.0  # duplicates share all trigrams; invalid gets 0
+    r = creative_rewards("word b-a =", ["bakoa", "bakoa", "bzzta", "k9", "bako"])
+    assert r[3] == r[4] == 0.0 and r[0] == r[1] == 0.5 and r[2] == 1.0  # duplicates share all trigrams; invalid gets 0
+    assert creative_rewards("word b-a =", ["bakoa", "bakoa", "bako"], novelty_bonus=False) == [1.0, 1.0, 0.0]
 
 
 def test_toy_tasks_grade_reference_answers_and_run_code_in_the_sandbox():
@@ -37,9 +38,11 @@ def test_toy_tasks_grade_reference_answers_and_run_code_in_the_sandbox():
     assert all(g.correct for g in c.grade_batch(right))
     assert not c.grade(c.prompt_set[0], gen("__import__('os').system('true') or 0")).correct
     w = ToyCreative()
+    assert len({p.text for p in w.prompt_set}) == 50  # every first letter x last vowel once
     p = w.prompt_set[0]
-    letter = p.text.split()[1]
-    assert w.grade(p, gen(letter + "abo")).score == 1.0 and w.grade(p, gen("9x")).score == 0.0
+    first, last = p.text.split()[1].split("-")
+    assert w.grade(p, gen(first + "ab" + last)).score == 1.0 and w.grade(p, gen("9x")).score == 0.0
+    assert w.grade(p, gen(first + "ab" + ("e" if last != "e" else "a"))).score == 0.0  # the wrong last letter
 
 
 # the smallest configuration measured to reach the regime (docs/testbed.md): a shorter warm-up
@@ -148,7 +151,7 @@ def test_eval_prompts_are_what_the_policies_were_trained_on(tmp_path):
     for task, family in ((ToyMath(), "math"), (ToyCode(), "code"), (ToyCreative(), "creative")):
         prompt = task.prompt_set[0]
         text, special = render(tok, prompt)
-        trained = tok(f"{eval_items(family, 30 if family != 'creative' else 10)[0][0]} ")["input_ids"]
+        trained = tok(f"{eval_items(family)[0][0]} ")["input_ids"]
         assert tok(text, add_special_tokens=special)["input_ids"] == trained, task.name
 
 

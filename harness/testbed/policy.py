@@ -17,7 +17,7 @@ from typing import Any
 from .toy import code_item, creative_item, math_item
 
 # bump when the warm-up's code changes what it produces: cached warm-ups of the old code are then not reused
-WARMUP_VERSION = 2
+WARMUP_VERSION = 3
 WARMUP_BATCH = 64
 
 
@@ -146,10 +146,14 @@ def sample(model: Any, tok: Any, prompts: list[str], group: int, max_new_tokens:
         for length, members in by_length.items():
             cur = torch.tensor([encoded[i] for i in members for _ in range(group)])
             done = torch.zeros(len(cur), dtype=torch.bool)
-            for _ in range(max_new_tokens):  # sequences of ~20 tokens: no KV cache needed
-                probs = torch.softmax(model(cur).logits[:, -1].float(), -1)
+            step_in, past = cur, None
+            for _ in range(max_new_tokens):  # with the KV cache: sampling was 3/4 of an RL step without it
+                result = model(step_in, cache=past, use_cache=True)
+                past = result.cache
+                probs = torch.softmax(result.logits[:, -1].float(), -1)
                 nxt = torch.where(done, eos, torch.multinomial(probs, 1, generator=gen)[:, 0])
-                cur = torch.cat([cur, nxt[:, None]], dim=1)
+                step_in = nxt[:, None]
+                cur = torch.cat([cur, step_in], dim=1)
                 done |= nxt == eos
                 if bool(done.all()):
                     break
