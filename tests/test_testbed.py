@@ -45,9 +45,10 @@ def test_toy_tasks_grade_reference_answers_and_run_code_in_the_sandbox():
     assert w.grade(p, gen(first + "ab" + ("e" if last != "e" else "a"))).score == 0.0  # the wrong last letter
 
 
-# the smallest configuration measured to reach the regime (docs/testbed.md): a shorter warm-up
-# (400, 700, 1,000 steps, also with a decaying learning rate) left math pass@1 at 0.4-0.8 and RL then lowered it
-COLLAPSE_WARMUP, COLLAPSE_STEPS = 1500, 300
+# A small testbed that reaches the regime in seconds (docs/testbed.md, "The collapse test"): a math-only
+# policy (its corpus and tokenizer hold only math), a short warm-up, then math-only RL. The full testbed's
+# own regime (1,500-step warm-up, five seeds) is measured by benchmarks/testbed_seeds.py.
+COLLAPSE = dict(warmup_steps=500, warmup_lr=3e-3, steps=200, every=25, prompts_per_step=16, lr=1e-3, seed=0)
 
 
 def _evaluate(model, tok, family):
@@ -73,15 +74,14 @@ def _evaluate(model, tok, family):
 
 
 def test_structured_rl_collapses_entropy_while_accuracy_rises_along_the_law(tmp_path):
-    """The regime the harness exists to measure, on the smallest configuration found to reach it
-    (docs/testbed.md): math token entropy falls by half while pass@1 rises, R = -a exp(H) + b fits.
-    Seed 0 (deterministic). Over 5 seeds structured-only halved math entropy in all; R² reached 0.8 in 2."""
+    """The regime the harness exists to measure, on a small math-only testbed: token entropy falls by
+    half while pass@1 rises, and R = -a exp(H) + b fits the checkpoints. Seed 0 (deterministic)."""
     from transformers import AutoModelForCausalLM
 
     from creval.leaderboards.analysis import fit_entropy_law
 
-    cfg = TrainConfig(steps=COLLAPSE_STEPS, every=50, warmup_steps=COLLAPSE_WARMUP, prompts_per_step=8, seed=0)
-    model, tok, _ = warm_policy(0, cfg.warmup_steps, cfg.warmup_lr, None)
+    cfg = TrainConfig(**COLLAPSE)
+    model, tok, _ = warm_policy(0, cfg.warmup_steps, cfg.warmup_lr, None, families=("math",))
     saved = train([("math", ("math",), 1.0)], tmp_path, cfg, warm=(model, tok))
     points = [_evaluate(AutoModelForCausalLM.from_pretrained(path), tok, "math") for _, _, path in saved]
     (r0, h0), (r1, h1) = points[0], points[-1]
