@@ -9,6 +9,10 @@ from collections import defaultdict
 
 ORDER = ("structured-first", "creative-first", "structured-only", "creative-only", "joint", "creative-only-validity")
 MID, END = 150, 300
+# the seeds are the paired units (a seed's policies share its warm-up and RL randomness, so prompts within a seed
+# are not independent replications of training); 6 is the fewest at which the exact sign-flip test can reach a
+# one-sided p below 0.025 (1/64), 5 cannot (1/32)
+MIN_SEEDS = 6
 
 
 def mean(values: list[float]) -> float:
@@ -83,22 +87,22 @@ def report(rows: list[dict]) -> None:
                 cells.append(f"{iv.mean:.3f} [{iv.low:.3f}, {iv.high:.3f}]")
             print(f"| {s} | {step} | {len(runs[s])} | " + " | ".join(cells) + " |")
 
-    print("\nEntropy-law fit R² (R = -a exp(H) + b) per seed: structured-only over its checkpoints (every 25: 13"
-          " points, or every 50: 7), on 100 or on the toy task's 30 prompts; structured-first's structured stage"
-          " (0-150, 7 points, 100 prompts); and the rise of pass@1 against the noise of one checkpoint's estimate.\n")
-    print("| seed | family | 13 pts, 100 | 7 pts, 100 | 13 pts, 30 | 7 pts, 30 | structured-first 0-150 | pass@1 0 -> 300 | "
-          "its s.e. at 300 (100 prompts) |")
+    print("\nEntropy-law fit R² (R = -a exp(H) + b) per seed over each structured stage's checkpoints: every 25 steps"
+          " (7 points) or every 50 (4), on the 100 evaluation prompts or the toy task's 30; pass@1 over the stage and"
+          " the sampling error of one checkpoint's pass@1 (binomial, 8 samples on each of the same 100 prompts).\n")
+    print("| seed | family | stage | 7 pts, 100 | 4 pts, 100 | 7 pts, 30 | 4 pts, 30 | pass@1 start -> end | s.e. |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for seed in runs.get("structured-only", []):
-        for fam in ("math", "code"):
-            r0, r1 = at[("structured-only", seed, 0)], at[("structured-only", seed, END)]
-            per = r1[fam]["score"]
-            se = math.sqrt(sum((v - mean(per)) ** 2 for v in per) / (len(per) - 1) / len(per))
-            sf = law("structured-first", seed, fam, None, lambda st: st <= MID) if seed in runs["structured-first"] else "-"
-            print(f"| {seed} | {fam} | {law('structured-only', seed, fam, None)} | "
-                  f"{law('structured-only', seed, fam, None, lambda st: st % 50 == 0)} | {law('structured-only', seed, fam, 30)} | "
-                  f"{law('structured-only', seed, fam, 30, lambda st: st % 50 == 0)} | {sf} | "
-                  f"{_f(score(r0, fam))} -> {_f(score(r1, fam))} | {se:.3f} |")
+    for s, lo, hi in (("structured-first", 0, MID), ("creative-first", MID, END), ("structured-only", 0, END)):
+        for seed in runs.get(s, []):
+            for fam in ("math", "code"):
+                inside = lambda st, lo=lo, hi=hi: lo <= st <= hi  # noqa: E731
+                every50 = lambda st, lo=lo, hi=hi: lo <= st <= hi and st % 50 == 0  # noqa: E731
+                r0, r1 = at[(s, seed, lo)], at[(s, seed, hi)]
+                per = r1[fam]["score"]
+                se = math.sqrt(sum(v * (1 - v) / 8 for v in per)) / len(per)  # 8 samples per prompt, same prompts
+                print(f"| {seed} | {fam} | {s} {lo}-{hi} | {law(s, seed, fam, None, inside)} | {law(s, seed, fam, None, every50)} | "
+                      f"{law(s, seed, fam, 30, inside)} | {law(s, seed, fam, 30, every50)} | "
+                      f"{_f(score(r0, fam))} -> {_f(score(r1, fam))} | {se:.3f} |")
 
     print("\nBackward transfer (end - end of the first stage, the first stage's families: structured = mean of math"
           " and code pass@1; creative = distinct-1), per seed.\n")
@@ -111,7 +115,7 @@ def report(rows: list[dict]) -> None:
 
     seeds = sorted(set(runs["structured-first"]) & set(runs["creative-first"]))
     print(f"\nThe order test: per seed, structured-first - creative-first, paired over the {len(seeds)} seeds"
-          " (creval.stats.paired: t interval, sign-flip p-values; untestable below 10 seeds).\n")
+          f" (creval.stats.paired with the seeds as units, at least {MIN_SEEDS}: t interval, exact sign-flip p-values).\n")
     print("| comparison | statistic | difference [95% interval] | p (higher) | p (lower) | seeds |")
     print("|---|---|---|---|---|---|")
     points = [("matched: each skill right after its own stage", fam, MID if fam != "creative" else END,
@@ -121,7 +125,7 @@ def report(rows: list[dict]) -> None:
         for stat in ("", "entropy"):
             base = {str(seed): score(at[("creative-first", seed, cf)], fam, stat) for seed in seeds}
             cand = {str(seed): score(at[("structured-first", seed, sf)], fam, stat) for seed in seeds}
-            p = paired(base, cand)
+            p = paired(base, cand, min_prompts=MIN_SEEDS)
             label = stat or ("distinct-1" if fam == "creative" else "pass@1")
             steps = f" ({sf} vs {cf})" if name.startswith("matched") else ""
             print(f"| {name}{steps} | {fam} {label} | {p.difference:+.3f} [{_f(p.low)}, {_f(p.high)}] | "
