@@ -65,7 +65,9 @@ def report(rows: list[dict]) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     # a first stage of 150 steps is the same computation as the control of that length (identical rows, checked)
     views = [("warm-up (step 0)", "structured-first", 0), ("structured-only 150 (= structured-first 150)", "structured-first", MID),
-             ("creative-only 150 (= creative-first 150)", "creative-first", MID)] + [(s, s, END) for s in schedules]
+             ("creative-only 150 (= creative-first 150)", "creative-first", MID)]
+    views += [(f"{s} 150", s, MID) for s in schedules if s not in ("structured-first", "creative-first")]
+    views += [(s, s, END) for s in schedules]
     for label, s, step in views:
         for seed in runs[s]:
             r = at[(s, seed, step)]
