@@ -1,4 +1,4 @@
-"""The testbed over several seeds: the order experiment of docs/testbed.md ("Five seeds and more").
+"""The testbed over several seeds: the order experiment of docs/testbed.md ("The order experiment").
 
     python benchmarks/testbed_seeds.py train --seeds 0-9 --schedules structured-first,creative-first --out seeds.jsonl
     python benchmarks/testbed_seeds.py train --seeds 0-4 --schedules structured-only,creative-only,joint,creative-only-validity --out seeds.jsonl

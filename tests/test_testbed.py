@@ -47,7 +47,7 @@ def test_toy_tasks_grade_reference_answers_and_run_code_in_the_sandbox():
 
 # A small testbed that reaches the regime in seconds (docs/testbed.md, "The collapse test"): a math-only
 # policy (its corpus and tokenizer hold only math), a short warm-up, then math-only RL. The full testbed's
-# own regime (1,500-step warm-up, five seeds) is measured by benchmarks/testbed_seeds.py.
+# own regime (1,500-step warm-up, ten seeds) is measured by benchmarks/testbed_seeds.py.
 COLLAPSE = dict(warmup_steps=500, warmup_lr=3e-3, steps=200, every=25, prompts_per_step=16, lr=1e-3, seed=0)
 
 
