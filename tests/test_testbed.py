@@ -28,8 +28,9 @@ def test_toy_rewards_by_hand():
     assert evaluate_expression("2*x+1", 3) == 7 and evaluate_expression("__import__('os')", 1) is None
     assert evaluate_expression("x**99999", 2) is None  # powers are not in the language
     assert code_reward("fn 2>5 3>7 =", "2*x+1", (4, 9)) == 1.0 and code_reward("fn 2>5 3>7 =", "2*x+1", (4, 10)) == 0.0
-    r = creative_rewards("word b =", ["bako", "bako", "bzzt", "k9"])
-    assert r[3] == 0.0 and r[0] == r[1] == 0.5 and r[2] == 1.0  # duplicates share all trigrams; invalid gets 0
+    r = creative_rewards("word b-a =", ["bakoa", "bakoa", "bzzta", "k9", "bako"])
+    assert r[3] == r[4] == 0.0 and r[0] == r[1] == 0.5 and r[2] == 1.0  # duplicates share all trigrams; invalid gets 0
+    assert creative_rewards("word b-a =", ["bakoa", "bakoa", "bako"], novelty_bonus=False) == [1.0, 1.0, 0.0]
 
 
 def test_toy_tasks_grade_reference_answers_and_run_code_in_the_sandbox():
@@ -40,14 +41,17 @@ def test_toy_tasks_grade_reference_answers_and_run_code_in_the_sandbox():
     assert all(g.correct for g in c.grade_batch(right))
     assert not c.grade(c.prompt_set[0], gen("__import__('os').system('true') or 0")).correct
     w = ToyCreative()
+    assert len({p.text for p in w.prompt_set}) == 50  # every first letter x last vowel once
     p = w.prompt_set[0]
-    letter = p.text.split()[1]
-    assert w.grade(p, gen(letter + "abo")).score == 1.0 and w.grade(p, gen("9x")).score == 0.0
+    first, last = p.text.split()[1].split("-")
+    assert w.grade(p, gen(first + "ab" + last)).score == 1.0 and w.grade(p, gen("9x")).score == 0.0
+    assert w.grade(p, gen(first + "ab" + ("e" if last != "e" else "a"))).score == 0.0  # the wrong last letter
 
 
-# the smallest configuration measured to reach the regime (docs/testbed.md): a shorter warm-up
-# (400, 700, 1,000 steps, also with a decaying learning rate) left math pass@1 at 0.4-0.8 and RL then lowered it
-COLLAPSE_WARMUP, COLLAPSE_STEPS = 1500, 300
+# A small testbed that reaches the regime in seconds (docs/testbed.md, "The collapse test"): a math-only
+# policy (its corpus and tokenizer hold only math), a short warm-up, then math-only RL. The full testbed's
+# own regime (1,500-step warm-up, ten seeds) is measured by benchmarks/testbed_seeds.py.
+COLLAPSE = dict(warmup_steps=500, warmup_lr=3e-3, steps=200, every=25, prompts_per_step=16, lr=1e-3, seed=0)
 
 
 def _evaluate(model, tok, family):
@@ -73,15 +77,14 @@ def _evaluate(model, tok, family):
 
 
 def test_structured_rl_collapses_entropy_while_accuracy_rises_along_the_law(tmp_path):
-    """The regime the harness exists to measure, on the smallest configuration found to reach it
-    (docs/testbed.md): math token entropy falls by half while pass@1 rises, R = -a exp(H) + b fits.
-    Seed 0 (deterministic). Over 5 seeds structured-only halved math entropy in all; R² reached 0.8 in 2."""
+    """The regime the harness exists to measure, on a small math-only testbed: token entropy falls by
+    half while pass@1 rises, and R = -a exp(H) + b fits the checkpoints. Seed 0 (deterministic)."""
     from transformers import AutoModelForCausalLM
 
     from creval.leaderboards.analysis import fit_entropy_law
 
-    cfg = TrainConfig(steps=COLLAPSE_STEPS, every=50, warmup_steps=COLLAPSE_WARMUP, prompts_per_step=8, seed=0)
-    model, tok, _ = warm_policy(0, cfg.warmup_steps, cfg.warmup_lr, None)
+    cfg = TrainConfig(**COLLAPSE)
+    model, tok, _ = warm_policy(0, cfg.warmup_steps, cfg.warmup_lr, None, families=("math",))
     saved = train([("math", ("math",), 1.0)], tmp_path, cfg, warm=(model, tok))
     points = [_evaluate(AutoModelForCausalLM.from_pretrained(path), tok, "math") for _, _, path in saved]
     (r0, h0), (r1, h1) = points[0], points[-1]
@@ -154,7 +157,7 @@ def test_eval_prompts_are_what_the_policies_were_trained_on(tmp_path):
     for task, family in ((ToyMath(), "math"), (ToyCode(), "code"), (ToyCreative(), "creative")):
         prompt = task.prompt_set[0]
         text, special = render(tok, prompt)
-        trained = tok(f"{eval_items(family, 30 if family != 'creative' else 10)[0][0]} ")["input_ids"]
+        trained = tok(f"{eval_items(family)[0][0]} ")["input_ids"]
         assert tok(text, add_special_tokens=special)["input_ids"] == trained, task.name
 
 

@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "under structured-only, structured-first and creative-first schedules, every checkpoint evaluated, "
                        "the leaderboard site built. A few minutes on 2 cores; --quick for tests.")
     d.add_argument("--out", type=output_dir, default="creval-demo", help="working directory (default ./creval-demo)")
-    d.add_argument("--quick", action="store_true", help="a smoke run: a short warm-up and 20 RL steps (about 45 s of CPU; "
+    d.add_argument("--quick", action="store_true", help="a smoke run: a short warm-up and 20 RL steps (about 50 s of CPU; "
                    "too short to show entropy collapse)")
     audit_cmd.add_parser(sub)
     sweep_cmd.add_parsers(sub)

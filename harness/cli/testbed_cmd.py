@@ -26,6 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
     tr.add_argument("--kl", type=nonnegative_float, default=0.0, help="KL penalty to the warm-up policy (default 0)")
     tr.add_argument("--no-reset-optimizer", action="store_true", help="keep Adam's state across stages")
+    tr.add_argument("--no-novelty-bonus", action="store_true",
+                    help="creative reward = validity alone, without the novelty bonus (a control; docs/testbed.md)")
     tr.add_argument("--n", type=positive_int, default=8, help="samples per prompt in the manifest's generation config")
     tr.add_argument("--out", required=True, type=output_dir, help="output folder")
     tr.add_argument("--json", action="store_true", help="print the manifest and checkpoints written as JSON "
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from ..testbed.train import TrainConfig
 
     cfg = TrainConfig(steps=args.steps, every=args.every, warmup_steps=args.warmup_steps, lr=args.lr, clip=args.clip,
-                      kl=args.kl, reset_optimizer=not args.no_reset_optimizer)
+                      kl=args.kl, reset_optimizer=not args.no_reset_optimizer, novelty_bonus=not args.no_novelty_bonus)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     schedules = [s.strip() for s in args.schedule.split(",") if s.strip()]
     narrate = logging.getLogger("creval.cli").info if args.json else print

@@ -4,9 +4,10 @@
 * code: ``fn 2>5 3>7 =`` -> an expression in x (``2*x+1``) that maps every shown input to its output
   and a hidden third one; rewarded by a small interpreter of + - * over integers and x during
   training (no code runs), graded in the sandbox when creval evaluates it;
-* creative: ``word b =`` -> an invented word of 3-8 lowercase letters starting with b; reward =
-  validity x (0.5 + 0.5 x novelty), novelty = the share of the word's letter trigrams that no other
-  sample of its group produced, so the reward bites even when every sample differs.
+* creative: ``word b-a =`` -> an invented word of 3-8 lowercase letters starting with b and ending
+  with a (10 letters x 5 vowels: 50 distinct prompts); reward = validity x (0.5 + 0.5 x novelty),
+  novelty = the share of the word's letter trigrams that no other sample of its group produced, so the
+  reward bites even when every sample differs; or (``novelty=False``, a control) validity alone.
 
 Each family is also a creval task (``toy_math``, ``toy_code``, ``toy_creative``) with a fixed, seeded
 evaluation set, so trajectories are evaluated by the normal harness. Prompts end with the space the
@@ -30,6 +31,7 @@ from creval.tasks.writing_base import WritingTask
 
 SYLLABLES = ("ba", "ko", "ri", "mu", "te", "la", "zo", "ni")
 LETTERS = "bdfklmprst"
+VOWELS = "aeiou"
 _WORD = re.compile(r"^[a-z]{3,8}$")
 
 
@@ -46,9 +48,16 @@ def code_item(rng: random.Random) -> tuple[str, str, tuple[int, int]]:
 
 
 def creative_item(rng: random.Random) -> tuple[str, str]:
-    letter = rng.choice(LETTERS)
-    word = letter + "".join(rng.choice(SYLLABLES) for _ in range(rng.randrange(1, 3)))
-    return f"word {letter} =", word[:8]
+    letter, vowel = rng.choice(LETTERS), rng.choice(VOWELS)
+    middle = "".join(rng.choice(SYLLABLES) for _ in range(rng.randrange(0, 2)))
+    last = rng.choice([s for s in SYLLABLES if s.endswith(vowel)])
+    return f"word {letter}-{vowel} =", letter + middle + last
+
+
+def creative_valid(prompt: str, word: str) -> bool:
+    """``word`` is 3-8 lowercase letters with the first and last letters the prompt (``word b-a =``) asks for."""
+    first, last = prompt.split()[1].split("-")
+    return bool(_WORD.match(word)) and word.startswith(first) and word.endswith(last)
 
 
 def evaluate_expression(expr: str, x: int) -> int | None:
@@ -102,14 +111,15 @@ def trigrams(word: str) -> set[str]:
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
-def creative_rewards(prompt: str, answers: Sequence[str]) -> list[float]:
-    letter = prompt.split()[1]
+def creative_rewards(prompt: str, answers: Sequence[str], novelty_bonus: bool = True) -> list[float]:
     grams = [trigrams(a.strip()) for a in answers]
     out = []
     for i, a in enumerate(answers):
-        word = a.strip()
-        if not (_WORD.match(word) and word.startswith(letter)):
+        if not creative_valid(prompt, a.strip()):
             out.append(0.0)
+            continue
+        if not novelty_bonus:
+            out.append(1.0)
             continue
         others = set().union(*(g for j, g in enumerate(grams) if j != i)) if len(grams) > 1 else set()
         novelty = len(grams[i] - others) / len(grams[i]) if grams[i] else 0.0
@@ -117,8 +127,12 @@ def creative_rewards(prompt: str, answers: Sequence[str]) -> list[float]:
     return out
 
 
-def eval_items(family: str, count: int = 30, seed: int = 1234) -> list[tuple[Any, ...]]:
-    """``count`` distinct items of ``family`` (prompt first; see math_item, code_item, creative_item)."""
+CREATIVE_EVAL = 50  # every letter-vowel pair once
+
+
+def eval_items(family: str, count: int | None = None, seed: int = 1234) -> list[tuple[Any, ...]]:
+    """The family's fixed evaluation items: ``count`` distinct prompts (default 30; creative: all 50)."""
+    count = count or (CREATIVE_EVAL if family == "creative" else 30)
     rng = random.Random(f"{family}-{seed}")
     make: Callable[[random.Random], tuple[Any, ...]] = {"math": math_item, "code": code_item,
                                                          "creative": creative_item}[family]
@@ -175,14 +189,13 @@ class ToyCode(CodeTask):
 @dataclass
 class ToyCreative(WritingTask):
     name = "toy_creative"
-    version = "1"
-    description = "testbed: invent a word starting with a letter (no correctness grade; validity as score)"
+    version = "2"
+    description = "testbed: invent a word with a given first letter and last vowel (no correctness grade; validity as score)"
     stop = ("\n",)
 
     def prompts(self) -> list[Prompt]:
-        return [Prompt(f"toy-word-{i:02d}", f"{p} ", style="completion") for i, (p, _) in enumerate(eval_items("creative", 10))]
+        return [Prompt(f"toy-word-{i:02d}", f"{p} ", style="completion") for i, (p, _) in enumerate(eval_items("creative"))]
 
     def grade(self, prompt: Prompt, generation: Generation) -> Grade:
-        word, letter = generation.text.strip(), prompt.text.split()[1]
-        return Grade(correct=None, status="ungraded", answer=word,
-                     score=float(bool(_WORD.match(word)) and word.startswith(letter)))
+        word = generation.text.strip()
+        return Grade(correct=None, status="ungraded", answer=word, score=float(creative_valid(prompt.text, word)))

@@ -50,6 +50,7 @@ class TrainConfig:
     kl: float = 0.0
     reset_optimizer: bool = True
     max_new_tokens: int = 8
+    novelty_bonus: bool = True  # False: the creative reward is validity alone (a control)
     seed: int = 0
     log: list[dict[str, Any]] = field(default_factory=list)
 
@@ -74,7 +75,7 @@ def rl_step(model: Any, ref: Any, tok: Any, opt: Any, families: tuple[str, ...],
         elif family == "fn":
             r = [code_reward(prompt, a, hidden) for a in answers]
         else:
-            r = creative_rewards(prompt, answers)
+            r = creative_rewards(prompt, answers, cfg.novelty_bonus)
         mean = sum(r) / len(r)
         rewards.setdefault(family, []).extend(r)
         prompt_ids = tok(f"{prompt} ")["input_ids"]
