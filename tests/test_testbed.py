@@ -104,8 +104,17 @@ def test_warm_up_is_cached_per_seed_and_configuration(tmp_path):
 
 
 def test_checkpoints_at_every_stage_end_where_backward_transfer_reads_them(tmp_path):
+    import torch
+
     cfg = TrainConfig(steps=6, every=4, warmup_steps=2, seed=0)
-    saved = train("structured-first", tmp_path, cfg)
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(2)
+    try:
+        saved = train("structured-first", tmp_path, cfg)
+        # training runs on one thread, deterministically, and leaves the caller's torch settings as they were
+        assert torch.get_num_threads() == 2 and torch.are_deterministic_algorithms_enabled() == deterministic
+    finally:
+        torch.set_num_threads(threads)
     assert [(s, st) for s, st, _ in saved] == [(0, "structured"), (3, "structured"), (4, "creative"), (6, "creative")]
     assert stage_spec("structured-first", 6)[0]["until"] - 1 == 3  # the leaderboard's stage end
     assert [row["step"] for row in cfg.log] == list(range(1, 7)) and all("entropy" in row for row in cfg.log)

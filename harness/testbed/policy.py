@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,29 +63,46 @@ def encode(tok: Any, prompt: str, answer: str) -> tuple[list[int], int]:
     return ids + tok(answer)["input_ids"] + [tok.eos_token_id], len(ids)
 
 
+@contextmanager
+def torch_settings(*, deterministic: bool = False) -> Iterator[None]:
+    """One torch thread (and deterministic algorithms if asked) inside the block, the caller's settings
+    restored after it: a library call leaves the process's torch as it found it. One thread: a model this
+    small gains nothing from two, and on a busy machine their spin-waits made a step 16x slower (1.6 s vs
+    0.1 s measured with other jobs running)."""
+    import torch
+
+    threads, was_deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(1)
+    if deterministic:
+        torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(was_deterministic)
+
+
 def warmup(model: Any, tok: Any, seed: int, steps: int, lr: float, on_step: Callable[[float], None] | None = None,
            families: tuple[str, ...] = ALL) -> None:
     """Supervised warm-up: cross-entropy on the answer tokens of the seed's corpus (dropout on)."""
     import torch
 
-    # one thread: a model this small gains nothing from two, and on a busy machine their spin-waits made
-    # a step 16x slower (1.6 s vs 0.1 s measured with other jobs running)
-    torch.set_num_threads(1)
-    corpus = [encode(tok, p, a) for p, a in warmup_corpus(seed, families=families)]  # tokenized once: a fifth of a step's cost
-    rng = random.Random(f"warmup-order-{seed}")
-    opt = torch.optim.AdamW(model.parameters(), lr=lr)
-    model.train()
-    for _ in range(steps):
-        batch = [corpus[rng.randrange(len(corpus))] for _ in range(WARMUP_BATCH)]
-        ids, mask, target = pad(tok, batch)
-        logp, _ = token_logprobs(model, ids, mask)
-        t = target[:, 1:]
-        loss = -(logp * t).sum() / t.sum()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if on_step:
-            on_step(loss.item())
+    with torch_settings():
+        corpus = [encode(tok, p, a) for p, a in warmup_corpus(seed, families=families)]  # tokenized once: a fifth of a step's cost
+        rng = random.Random(f"warmup-order-{seed}")
+        opt = torch.optim.AdamW(model.parameters(), lr=lr)
+        model.train()
+        for _ in range(steps):
+            batch = [corpus[rng.randrange(len(corpus))] for _ in range(WARMUP_BATCH)]
+            ids, mask, target = pad(tok, batch)
+            logp, _ = token_logprobs(model, ids, mask)
+            t = target[:, 1:]
+            loss = -(logp * t).sum() / t.sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if on_step:
+                on_step(loss.item())
 
 
 def warm_policy(seed: int, steps: int, lr: float, cache: Path | None, *,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .policy import item, pad, sample, token_logprobs, warm_policy
+from .policy import item, pad, sample, token_logprobs, torch_settings, warm_policy
 from .toy import code_reward, creative_rewards, math_reward
 
 FAMILIES = {"math": "math", "code": "code", "creative": "writing"}
@@ -109,32 +109,31 @@ def train(schedule: str | list[Stage], out: Path, cfg: TrainConfig, *, warm: tup
 
     import torch
 
-    torch.use_deterministic_algorithms(True)
-    torch.set_num_threads(1)  # as in the warm-up: threads only spin on a model this small
-    stages = SCHEDULES[schedule] if isinstance(schedule, str) else schedule
-    if warm is None:
-        model, tok, _ = warm_policy(cfg.seed, cfg.warmup_steps, cfg.warmup_lr, None)
-    else:
-        model, tok = copy.deepcopy(warm[0]), warm[1]
-    model.eval()  # dropout off for every RL forward pass: sampling and the loss score one policy
-    ref = copy.deepcopy(model) if cfg.kl > 0 else None
-    rng, gen = random.Random(f"rl-{cfg.seed}"), torch.Generator().manual_seed(cfg.seed)
-    saved = [(0, stages[0][0], _save(model, tok, out / "checkpoint-0"))]
-    step = 0
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
-    for s_index, (stage, families, share) in enumerate(stages):
-        if s_index and cfg.reset_optimizer:
-            opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
-        length = round(cfg.steps * share)
-        for i in range(length):
-            step += 1
-            stats = rl_step(model, ref, tok, opt, families, cfg, rng, gen)
-            cfg.log.append({"step": step, "stage": stage, **stats})
-            if on_step:
-                on_step(step, stats)
-            if step % cfg.every == 0 or i == length - 1:
-                saved.append((step, stage, _save(model, tok, out / f"checkpoint-{step}")))
-    return saved
+    with torch_settings(deterministic=True):  # restored on return
+        stages = SCHEDULES[schedule] if isinstance(schedule, str) else schedule
+        if warm is None:
+            model, tok, _ = warm_policy(cfg.seed, cfg.warmup_steps, cfg.warmup_lr, None)
+        else:
+            model, tok = copy.deepcopy(warm[0]), warm[1]
+        model.eval()  # dropout off for every RL forward pass: sampling and the loss score one policy
+        ref = copy.deepcopy(model) if cfg.kl > 0 else None
+        rng, gen = random.Random(f"rl-{cfg.seed}"), torch.Generator().manual_seed(cfg.seed)
+        saved = [(0, stages[0][0], _save(model, tok, out / "checkpoint-0"))]
+        step = 0
+        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+        for s_index, (stage, families, share) in enumerate(stages):
+            if s_index and cfg.reset_optimizer:
+                opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+            length = round(cfg.steps * share)
+            for i in range(length):
+                step += 1
+                stats = rl_step(model, ref, tok, opt, families, cfg, rng, gen)
+                cfg.log.append({"step": step, "stage": stage, **stats})
+                if on_step:
+                    on_step(step, stats)
+                if step % cfg.every == 0 or i == length - 1:
+                    saved.append((step, stage, _save(model, tok, out / f"checkpoint-{step}")))
+        return saved
 
 
 def _save(model: Any, tok: Any, path: Path) -> Path:
