@@ -30,7 +30,8 @@ $('subtitle').textContent = `${B.schedules.length} schedules · manifest ${Strin
   (B.incomplete.length ? ` · ${B.incomplete.length} planned cells not done (left out)` : '');
 const TABS = ['overview', 'plots', 'comparisons', 'values', 'samples', 'probes'];
 const X = DATA.extras;
-$('nav-probes').hidden = !(X.probes || X.recommendations || X.unreadable);
+const some = a => Array.isArray(a) ? a.length > 0 : Boolean(a);  // [] is truthy in JS
+$('nav-probes').hidden = !(some(X.probes) || some(X.recommendations) || some(X.unreadable));
 const drawn = {};
 function route() {
   const parts = location.hash.replace(/^#/, '').split('/').map(decodeURIComponent);
@@ -92,7 +93,7 @@ function landing() {
       const text = x.never ? 'none' : (isNum(x.value) && !c.key.startsWith('collapse:') ? x.value.toFixed(3) : fmt(x.value));
       if (c.key.startsWith('final:') && x.value !== null && x.value !== undefined) td.appendChild(samplesLink(text, r.schedule, c.task, x.step));
       else td.appendChild(document.createTextNode(text));
-      if (isNum(x.low) && isNum(x.high)) td.appendChild(el('span', 'ci', `${x.low.toFixed(2)}–${x.high.toFixed(2)}`));
+      if (isNum(x.low) && isNum(x.high)) td.appendChild(el('span', 'ci', `[${x.low.toFixed(2)}, ${x.high.toFixed(2)}]`));
       td.dataset.v = x.never ? 1e300 : (isNum(x.value) ? x.value : '');
       if (x.best) td.classList.add('best');
       if (x.reference) td.classList.add('ref');
