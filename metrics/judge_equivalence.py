@@ -86,15 +86,15 @@ class Judge:
     def replies(self, prompts: Sequence[str]) -> list[str]:
         """The judge's reply to each prompt; those not in the cache are asked (concurrently) and stored."""
         keys = [stable_hash({"template": TEMPLATE_VERSION, "prompt": p}) for p in prompts]
-        todo = {k: p for k, p in zip(keys, prompts) if k not in self.cache}
-        if todo:
+        missing = {k: p for k, p in zip(keys, prompts) if k not in self.cache}
+        if missing:
             from filelock import FileLock
 
-            answers = self.engine.generate([Prompt(k, p) for k, p in todo.items()], _JUDGE_CONFIG)
-            self.asked += len(todo)
+            answers = self.engine.generate([Prompt(k, p) for k, p in missing.items()], _JUDGE_CONFIG)
+            self.asked += len(missing)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with FileLock(str(self.path) + ".lock"), self.path.open("a") as out:
-                for (key, prompt), answer in zip(todo.items(), answers):
+                for (key, prompt), answer in zip(missing.items(), answers):
                     self.cache[key] = answer[0].text
                     out.write(json.dumps({"key": key, "prompt": prompt, "reply": answer[0].text}) + "\n")
         return [self.cache[k] for k in keys]

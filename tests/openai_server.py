@@ -18,6 +18,8 @@ import socket
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 VOCAB = 30
@@ -48,6 +50,18 @@ def _top(k: int) -> list[float]:
 
 def _key(body: dict) -> str:
     return body["messages"][-1]["content"] if "messages" in body else body.get("prompt", "")
+
+
+@contextmanager
+def running(script: Script) -> Iterator[str]:
+    """A server for ``script`` on a free local port while the block runs; yields its /v1 base URL."""
+    srv = serve(script)
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    finally:
+        script.stopping.set()
+        srv.shutdown()
+        srv.server_close()
 
 
 def serve(script: Script):

@@ -1,7 +1,7 @@
 """The OpenAI-compatible backend: parsing, top-K entropy with bounds, retries, errors, the API key,
 and a crash mid-run leaving no partial cell."""
 import pytest
-from openai_server import EXACT_ENTROPY, Script, serve
+from openai_server import EXACT_ENTROPY, Script, running
 
 import creval
 from creval.backends.openai import OpenAIBackend
@@ -13,11 +13,8 @@ from creval.store import Store
 @pytest.fixture
 def server():
     script = Script()
-    srv = serve(script)
-    yield script, f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    script.stopping.set()
-    srv.shutdown()
-    srv.server_close()
+    with running(script) as url:
+        yield script, url
 
 
 def backend(url, **extra):

@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from openai_server import Script, serve
+from openai_server import Script, running
 
 from creval.backends._http import retry_after
 from creval.backends.openai import OpenAIBackend, OpenAIOptions
@@ -21,11 +21,8 @@ from creval.records import GenerationConfig, Prompt
 def server():
     script = Script()
     script.echo = True
-    srv = serve(script)
-    yield script, f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    script.stopping.set()
-    srv.shutdown()
-    srv.server_close()
+    with running(script) as url:
+        yield script, url
 
 
 def backend(url, **extra):
