@@ -57,14 +57,28 @@ class Perturbation:
             raise CrevalError(f"--layers {self.layers!r} matches no parameter of the model (some are: {names} ...)")
         return chosen
 
-    def apply(self, model: Any) -> None:
-        """Add the noise to ``model``'s parameters in place."""
+    def apply(self, model: Any, keep: bool = True) -> dict[str, Any]:
+        """Add the noise to ``model``'s parameters in place; returns (``keep``) the changed tensors'
+        unperturbed values, CPU copies by parameter name, for ``restore``."""
         import torch
 
+        chosen = self.selected(model)
+        saved = {name: param.detach().to("cpu", copy=True) for name, param in chosen} if keep else {}
         with torch.no_grad():
-            for name, param in self.selected(model):
+            for name, param in chosen:
                 rms = float(param.detach().double().pow(2).mean().sqrt())
                 digest = hashlib.sha256(f"{self.seed}\0{name}".encode()).digest()
                 generator = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") & ((1 << 63) - 1))
                 noise = torch.randn(tuple(param.shape), generator=generator, dtype=torch.float32)
                 param.add_((noise * (self.sigma * rms)).to(device=param.device, dtype=param.dtype))
+        return saved
+
+
+def restore(model: Any, saved: dict[str, Any]) -> None:
+    """Put back the values ``Perturbation.apply`` returned: the weights are again exactly the unperturbed ones."""
+    import torch
+
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, value in saved.items():
+            params[name].copy_(value)

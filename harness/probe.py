@@ -18,8 +18,10 @@ samples whose tokens are identical to the unperturbed checkpoint's sample of the
 * checkpoints are compared on the per-prompt areas with the paired test (``creval.stats.paired``),
   each against the first, Holm-adjusted over the comparisons of a report.
 
-One engine is loaded per checkpoint (hf backend); each perturbation is added in place to the
-unperturbed weights, kept aside on the CPU, and undone exactly before the next.
+One engine is loaded per checkpoint (the hf or the vllm backend); each perturbation is added in place
+to the unperturbed weights and undone exactly before the next (hf: the changed tensors are kept aside
+on the CPU; vllm: the perturbed weights are made on a CPU copy exactly as hf makes them and reloaded into
+the running engine, the checkpoint's own reloaded from disk).
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from . import registry
 from .engines import EngineCache
 from .errors import CrevalError
 from .hashing import stable_hash
@@ -45,40 +48,19 @@ AGREEMENT = "agreement"
 
 
 class _Engine(EngineCache):
-    """The engine cache ``run`` is given: one loaded hf engine whose weights are put under the wanted
-    perturbation (loaded only when some cell has to be generated)."""
+    """The engine cache ``run`` is given: one loaded engine (hf or vllm) whose weights its backend puts
+    under the wanted perturbation in place (loaded only when some cell has to be generated)."""
 
     def __init__(self, source: Any) -> None:
         super().__init__()
         self.source = source
-        self.original: dict[str, Any] | None = None
-        self.applied: str | None = None
 
     def get(self, backend_cls: Any, source: Any, options: Mapping[str, Any]) -> Any:
-        wanted = options.get("perturb")
         if self.engine is None:
             self.engine = backend_cls.load(self.source, {k: v for k, v in options.items() if k != "perturb"})
             self.loads += 1
-        if wanted != self.applied:
-            self._restore()
-            if wanted:
-                perturbation = Perturbation.parse(wanted)
-                self.original = {n: p.detach().to("cpu", copy=True) for n, p in perturbation.selected(self.engine.model)}
-                perturbation.apply(self.engine.model)
-            self.applied = wanted
+        self.engine.perturb(options.get("perturb"))
         return self.engine
-
-    def _restore(self) -> None:
-        import torch
-
-        if self.original is None:
-            return
-        params = dict(self.engine.model.named_parameters())
-        with torch.no_grad():
-            for name, saved in self.original.items():
-                params[name].copy_(saved)
-        self.original = None
-
 
 
 def _values(store: Store, key: str) -> dict[str, dict[str, float]]:
@@ -125,8 +107,8 @@ def _curve(sigmas: Sequence[float], base: Mapping[str, float], runs: Mapping[flo
 
 def probe(models: Sequence[tuple[str, str]], tasks: Sequence[str], config: GenerationConfig, *, sigmas: Sequence[float],
           seeds: Sequence[int], layers: str | None = None, metrics: Sequence[str] = DEFAULT_METRICS,
-          statistics: Sequence[str] = DEFAULT_STATISTICS, options: Mapping[str, Any] | None = None,
-          out: str = "results", progress: bool = False) -> dict[str, Any]:
+          statistics: Sequence[str] = DEFAULT_STATISTICS, backend: str = "hf",
+          options: Mapping[str, Any] | None = None, out: str = "results", progress: bool = False) -> dict[str, Any]:
     """Run the probe on ``models`` ((label, checkpoint) pairs); returns the report (also written to
     ``out/probes/perturb-<hash>.json``)."""
     grid = sorted({float(s) for s in sigmas})
@@ -138,16 +120,19 @@ def probe(models: Sequence[tuple[str, str]], tasks: Sequence[str], config: Gener
         raise CrevalError(f"checkpoint label given twice in {labels}")
     task_labels = [t.label for t in load_tasks(list(tasks))]
     options = dict(options or {})
+    if options.get("perturb"):
+        raise CrevalError("the probe sets the perturb option itself: leave it out of the backend options")
+    backend_cls = registry.load("backends", backend)
+    if not hasattr(backend_cls, "perturb"):
+        raise CrevalError(f"the {backend} backend cannot perturb weights in place; the probe runs on hf or vllm")
     store = Store(out)
     reports = []
     for label, checkpoint in models:
-        from .backends.hf import HFBackend
-
-        engine = _Engine(HFBackend.resolve(checkpoint, options))
+        engine = _Engine(backend_cls.resolve(checkpoint, options))
         try:
-            base = run(checkpoint, tasks, config, backend_options=options, metrics=metrics, out=out, engines=engine,
-                       progress=progress)
-            runs = {s: [run(checkpoint, tasks, config, backend_options={**options, "perturb": pert.label},
+            base = run(checkpoint, tasks, config, backend=backend, backend_options=options, metrics=metrics, out=out,
+                       engines=engine, progress=progress)
+            runs = {s: [run(checkpoint, tasks, config, backend=backend, backend_options={**options, "perturb": pert.label},
                             metrics=metrics, out=out, engines=engine, progress=progress) for pert in perturbations[s]]
                     for s in grid}
         finally:
@@ -171,7 +156,7 @@ def probe(models: Sequence[tuple[str, str]], tasks: Sequence[str], config: Gener
               "tasks": task_labels, "statistics": list(statistics), "config": config.to_dict(), "models": reports,
               "comparisons": _comparisons(reports)}
     identity = {k: report[k] for k in ("sigmas", "seeds", "layers", "tasks", "config")}
-    identity["models"] = [(m["model"], m["fingerprint"]) for m in reports]
+    identity["models"] = [(m["model"], m["fingerprint"], m["backend"]) for m in reports]
     path = store.root / "probes" / f"perturb-{stable_hash(identity, 12)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(finite(report), indent=1, allow_nan=False))

@@ -49,6 +49,25 @@ def test_noise_is_deterministic_per_seed_relative_and_selectable(tiny_ckpt):
             Perturbation.parse(bad)
 
 
+def test_in_place_perturbation_is_the_loaded_one_and_undoes_exactly(tiny_ckpt):
+    engine = HFBackend.load(HFBackend.resolve(str(tiny_ckpt), {}), {"device": "cpu"})
+    current = lambda: {n: p.detach().clone() for n, p in engine.model.named_parameters()}  # noqa: E731
+    plain = current()
+    for label in ("0.01:3", "0.03:1:transformer.h.1.*", "0.01:3"):  # switching undoes the previous one first
+        engine.perturb(label)
+        loaded = _weights(tiny_ckpt, label)
+        assert all(torch_equal(current()[n], loaded[n]) for n in plain)
+    engine.perturb(None)
+    assert all(torch_equal(current()[n], plain[n]) for n in plain)  # bit for bit
+    perturbed = HFBackend.load(HFBackend.resolve(str(tiny_ckpt), {}), {"device": "cpu", "perturb": "0.01:0"})
+    with pytest.raises(CrevalError, match="loaded perturbed"):
+        perturbed.perturb(None)
+
+
+def torch_equal(a, b) -> bool:
+    return bool((a == b).all())
+
+
 def test_probe_separates_a_sharp_checkpoint_from_a_smooth_one(tmp_path, tiny_ckpt, fragile_ckpt, monkeypatch):
     out = tmp_path / "results"
     models = [("smooth", str(tiny_ckpt)), ("sharp", str(fragile_ckpt))]
@@ -98,7 +117,15 @@ def test_cli_probe_json_and_bad_input(capsys, tmp_path, tiny_ckpt):
         code = main(["probe", "perturb", "--model", str(tiny_ckpt), "--tasks", "mini_math", "--seeds", "0", "--n", "1",
                      "--max-new-tokens", "4", "--out", str(out), *argv])
         assert code == 2 and message in capsys.readouterr().err
+    for argv, message in [(["--backend-option", "perturb=0.1:0"], "sets the perturb option itself"),
+                          (["--backend-option", "nope=1"], "the hf backend has no option 'nope'"),
+                          (["--backend", "vllm", "--device", "cpu"], "--device does not apply to the vllm backend"),
+                          (["--backend", "openai"], "invalid choice: 'openai'")]:
+        code = main(["probe", "perturb", "--model", str(tiny_ckpt), "--out", str(out), *argv])
+        assert code == 2 and message in capsys.readouterr().err
     assert main(["probe", "perturb"]) == 2 and "give --model" in capsys.readouterr().err
+    with pytest.raises(CrevalError, match="cannot perturb weights in place"):
+        probe([("a", str(tiny_ckpt))], ["mini_math"], CONFIG, sigmas=[0.01], seeds=[0], backend="replay")
 
 
 def test_cli_probe_takes_each_schedules_last_checkpoint_from_a_manifest(capsys, tmp_path, tiny_ckpt, sharp_ckpt):

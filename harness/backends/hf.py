@@ -83,6 +83,7 @@ class HFBackend:
         self.model = model
         self.tokenizer = tokenizer
         self.options = dict(options)
+        self._unperturbed: dict[str, Any] = {}  # what ``perturb`` changed, to put back
         eos = model.generation_config.eos_token_id
         eos = eos if eos is not None else tokenizer.eos_token_id
         self.eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
@@ -118,7 +119,7 @@ class HFBackend:
         if o["perturb"]:  # the weights the signature names: never the checkpoint's own cells
             from ..perturb import Perturbation
 
-            Perturbation.parse(o["perturb"]).apply(model)
+            Perturbation.parse(o["perturb"]).apply(model, keep=False)
         model.to(o["device"]).eval()
         original = model.generation_config
         model.generation_config = HFGenConfig(
@@ -259,6 +260,20 @@ class HFBackend:
             value = effective_rank(states) if length else float("nan")
             ranks.append(None if value != value else value)
         return ranks
+
+    def perturb(self, label: str | None) -> None:
+        """Put the weights under perturbation ``label`` (``creval.perturb``; None: the checkpoint's own),
+        in place: the previous perturbation is undone exactly first. The probe's way to reuse one engine."""
+        from ..perturb import Perturbation, restore
+
+        label = Perturbation.parse(label).label if label else None
+        if label == self.options.get("perturb"):
+            return
+        if self.options.get("perturb") and not self._unperturbed:
+            raise CrevalError("this engine was loaded perturbed: its unperturbed weights are not kept to go back to")
+        restore(self.model, self._unperturbed)
+        self._unperturbed = Perturbation.parse(label).apply(self.model) if label else {}
+        self.options["perturb"] = label
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

