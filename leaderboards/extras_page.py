@@ -89,6 +89,16 @@ def _probe(report: dict[str, Any], i: int, board_names: dict[str, Any]) -> dict[
                                    ("testable", "text")], comparisons)}
 
 
+def verdict(report: dict[str, Any]) -> str:
+    """Whether the pilot decides: the recommended order separated from every other order, or not."""
+    if "separated" not in report:  # a report written before the margins were adjusted for the pick
+        return "Written by an older creval: its margins are not adjusted for picking the best order; run `creval recommend` again."
+    if report["separated"]:
+        return f"Separated from every other order (p < 0.05, Bonferroni over {report['pairs_of_orders']} pairs of orders)."
+    others = "; ".join(" → ".join(o) for o in report.get("not_separated_from", []))
+    return f"Not separated from: {others}. The pilot does not decide between them (more prompts or pilot seeds would)."
+
+
 def _recommendation(report: dict[str, Any]) -> dict[str, Any]:
     tasks = sorted({t for o in report.get("orders", []) for t in o.get("tasks", {})})
     orders = []
@@ -106,9 +116,9 @@ def _recommendation(report: dict[str, Any]) -> dict[str, Any]:
             "recommended": report.get("recommended", []), "statistics": report.get("statistics", {}),
             "domains": report.get("domains", {}), "pilots": report.get("pilots", {}),
             "forgetting": {d: _num(v) for d, v in report.get("forgetting", {}).items()},
-            "excluded": report.get("excluded", {}),
+            "excluded": report.get("excluded", {}), "verdict": verdict(report),
             "orders": _table([("order", "text"), ("objective", "num"), *[(f"{t} predicted final", "ci") for t in tasks],
-                              ("recommended − this", "ci"), ("p (recommended better)", "num")], orders),
+                              ("recommended − this", "ci"), ("p (two-sided, Bonferroni)", "num")], orders),
             "evidence": _table([("trained", "text"), ("task", "text"), ("family", "text"), ("trains it", "text"),
                                 ("start", "num"), ("end", "num"), ("change", "ci"), ("p lower", "num"),
                                 ("p higher", "num"), ("prompts", "num"), ("note", "text")], evidence)}
@@ -175,8 +185,8 @@ def markdown(board: dict[str, Any], md: Any) -> list[str]:
         lines.append("")
     for r in recs:
         lines += [f"Recommended schedule order ({md(Path(str(r.get('manifest', ''))).name)}): "
-                  f"**{' → '.join(md(d) for d in r.get('recommended', []))}**.", "",
-                  "| order | objective | recommended − this | p |", "|---|---:|---:|---:|"]
+                  f"**{' → '.join(md(d) for d in r.get('recommended', []))}**. {md(verdict(r))}", "",
+                  "| order | objective | recommended − this | p (two-sided, Bonferroni) |", "|---|---:|---:|---:|"]
         for o in r.get("orders", []):
             m = o.get("recommended_minus_this")
             margin = _fci(m["difference"], m["low"], m["high"]) if m else "recommended"

@@ -182,6 +182,7 @@ def check_extras(driver, site: Path, extras: dict, colours: dict[str, str], *, s
     for i in range(extras["recommendations"]):
         box = driver.find_element(By.ID, f"x-rec-{i}")
         assert box.find_element(By.CSS_SELECTOR, ".recommended b").text
+        assert "eparated" in box.find_element(By.CSS_SELECTOR, "p.verdict").text  # whether the pilot decides
         assert box.find_elements(By.CSS_SELECTOR, f"#x-rec-{i}-orders tbody tr")
         assert box.find_elements(By.CSS_SELECTOR, f"#x-rec-{i}-evidence tbody tr td.num .ci")
     assert not _errors(driver)

@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from ..jsonsafe import finite
+    from ..leaderboards.extras_page import verdict
     from ..leaderboards.recommend import recommend
     from ..manifest import load_manifest
     from .render import to_json
@@ -51,14 +52,17 @@ def run(args: argparse.Namespace) -> int:
                          f"{r['p_lower']:.3g} / {r['p_higher']:.3g}" if r["testable"] else f"not testable: {r['reason']}")
     console.print(evidence)
     orders = Table(title="predicted final scores by stage order (best first)", title_justify="left")
-    for col in ("order", "objective", *report["orders"][0]["tasks"], "recommended - this [95% CI]"):
+    for col in ("order", "objective", *report["orders"][0]["tasks"], "recommended - this [simultaneous CI]",
+                "p (two-sided, Bonferroni)"):
         orders.add_column(col)
     for o in report["orders"]:
         vs = o.get("recommended_minus_this")
         margin = "(recommended)" if vs is None else f"{vs['difference']:+.3f} [{vs['low']:+.3f}, {vs['high']:+.3f}]"
+        p = "" if vs is None else f"{vs['p']:.3g}" if vs["testable"] else f"not testable: {vs['reason']}"
         orders.add_row(" -> ".join(o["order"]), f"{o['objective']:.3f}",
-                       *(f"{s['mean']:.3f} [{s['low']:.3f}, {s['high']:.3f}]" for s in o["tasks"].values()), margin)
+                       *(f"{s['mean']:.3f} [{s['low']:.3f}, {s['high']:.3f}]" for s in o["tasks"].values()), margin, p)
     console.print(orders)
-    console.print(f"recommended order: {' -> '.join(report['recommended'])}; report: {target}", highlight=False,
+    console.print(f"recommended order: {' -> '.join(report['recommended'])}. {verdict(report)}", highlight=False,
                   soft_wrap=True)
+    console.print(f"report: {target}", highlight=False, soft_wrap=True)
     return 0

@@ -274,13 +274,14 @@ function extras(x) {
     const box = el('div', 'recommendation'); box.id = 'x-rec-' + i; $('x-recommendations').appendChild(box);
     box.appendChild(el('h2', null, `Schedule recommendation: ${r.manifest}`));
     const best = el('p', 'recommended', 'Recommended order: '); best.appendChild(el('b', null, r.recommended.join(' → '))); box.appendChild(best);
+    box.appendChild(el('p', 'verdict', r.verdict));
     const stats = Object.entries(r.statistics).map(([k, v]) => `${k}: ${v}`).join(', ');
     const pilots = Object.entries(r.pilots).map(([d, n]) => `${d} (${(r.domains[d] || []).join(', ')}; ${n} pilot${n === 1 ? '' : 's'})`).join('; ');
     const forget = Object.entries(r.forgetting).map(([d, v]) => `${d} ${fmt(v)}`).join(', ');
     const excluded = Object.entries(r.excluded).map(([t, why]) => `${t}: ${why}`).join('; ');
     box.appendChild(el('p', 'note', `Report ${r.file}. Domains: ${pilots}. Statistics: ${stats}. Forgetting (mean loss others' training costs each domain): ${forget}.` + (excluded ? ` Left out: ${excluded}.` : '')));
     box.appendChild(el('h3', null, 'Every order: predicted finals'));
-    box.appendChild(el('p', 'key', 'Predicted final per task (mean over prompts, 95% interval below), the objective (their mean), and the recommended order\'s margin over each order: paired over the pooled prompts, t interval, one-sided sign-flip p.'));
+    box.appendChild(el('p', 'key', 'Predicted final per task (mean over prompts, 95% interval below), the objective (their mean), and the recommended order\'s margin over each order: paired over the pooled prompts; the recommended order is the best of several, so the sign-flip p is two-sided and Bonferroni-adjusted over all pairs of orders, and the t interval is the matching simultaneous one.'));
     table(box, r.orders, `x-rec-${i}-orders`);
     box.appendChild(el('h3', null, 'Evidence: what each pilot did to each task'));
     box.appendChild(el('p', 'key', 'Start and end of each pilot, the change with its paired interval and one-sided sign-flip p-values.'));
