@@ -131,6 +131,7 @@ def _shown(rows: list[dict]) -> set[str]:
 def write_site(board: dict, placed: list, results: Path, out: Path, task_specs: list[str] | None = None) -> None:
     import plotly.offline
 
+    out.mkdir(parents=True, exist_ok=True)
     (out / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
     page = resources.files("creval.leaderboards") / "page"
     for name in ("site.js", "site.css"):

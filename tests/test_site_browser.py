@@ -72,6 +72,9 @@ def site(tmp_path_factory, stored_reports):
     places = [(replace(p, schedule=HOSTILE) if p.schedule == "hostile" else p, cells[p.key])
               for p in placed(m) if p.state == "done" and p.key in cells]
     write_site(renamed, places, root / "results", out, m.tasks)
+    # the same leaderboard without probe or recommendation reports, beside it (``site.parent / "plain"``)
+    reportless = {k: v for k, v in renamed.items() if k not in ("probes", "recommendations", "unreadable_reports")}
+    write_site(reportless, places, root / "results", root / "plain", m.tasks)
     return out
 
 
@@ -88,6 +91,15 @@ def test_the_done_when_list_of_the_redesign(site, browser, tmp_path_factory):
     for name in ("landing.png", "plot.png", "samples.png", "probes.png"):
         assert (shots / name).stat().st_size > 10_000, name
     assert measured["first_view_bytes"] < 5_000_000 and min(measured["render_ms"]) < 3000
+
+
+def test_the_probes_tab_shows_only_with_reports(site, browser):
+    from selenium.webdriver.common.by import By
+
+    for folder, shown in ((site.parent / "plain", False), (site, True)):
+        browser.get((folder / "index.html").as_uri())
+        _wait(browser, "return document.querySelector('#landing tbody tr')")
+        assert browser.find_element(By.ID, "nav-probes").is_displayed() == shown, folder
 
 
 def test_site_sorts_filters_and_shows_payloads_as_text(site, browser):
