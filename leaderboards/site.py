@@ -77,8 +77,9 @@ def prompts(task_specs: list[str], placed: list) -> tuple[dict, dict]:
 
 def samples(placed: list, results: Path) -> dict:
     """schedule -> task -> prompt -> step -> [[text, correct, answer, entropy, note]] (correct 1/0/None;
-    the answer the grader extracted, for code a fingerprint of the program's behaviour; the grade's
-    status and detail where it is not a plain grade); up to
+    the answer the grader extracted; for code, whose answer is a digest of the program's behaviour on the
+    tests, none, and the note says "behaviour k": samples of one prompt and step with the same behaviour
+    share k; the grade's status and detail where it is not a plain grade); up to
     ``MAX_PROMPTS`` prompts per task, texts cut at ``MAX_CHARS``."""
     store = Store(results)
     out: dict = {}
@@ -90,6 +91,7 @@ def samples(placed: list, results: Path) -> dict:
         grades = table_to_grades(current) if current is not None else {}
         for pid in sorted(gens)[:MAX_PROMPTS]:
             shown = []
+            behaviours: dict[str, int] = {}  # code: digest -> its number among this prompt's samples here
             for j, g in enumerate(gens[pid]):
                 grade = grades.get(pid, [None] * len(gens[pid]))[j]
                 entropy = sum(g.token_entropy) / len(g.token_entropy) if g.token_entropy else None
@@ -97,8 +99,12 @@ def samples(placed: list, results: Path) -> dict:
                 status = getattr(grade, "status", "graded")
                 last = (getattr(grade, "detail", "") or "").strip().splitlines()[-1:]  # a traceback's error line
                 note = "" if status in ("graded", "passed") else f"{status}: {''.join(last)}"[:100].rstrip(": ")
+                answer = getattr(grade, "answer", None)
+                if cell.family == "code" and answer is not None:  # a digest means nothing to a reader: number it
+                    number = behaviours.setdefault(answer, len(behaviours) + 1)
+                    note, answer = ", ".join(filter(None, [f"behaviour {number}", note])), None
                 shown.append([g.text[:MAX_CHARS], None if correct is None else int(correct),
-                              getattr(grade, "answer", None), None if entropy is None else round(entropy, 4), note])
+                              answer, None if entropy is None else round(entropy, 4), note])
             out.setdefault(p.schedule, {}).setdefault(cell.task, {}).setdefault(pid, {})[str(p.step)] = shown
     return out
 

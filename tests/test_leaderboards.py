@@ -440,3 +440,31 @@ def test_cells_not_done_are_a_warning_on_stderr_and_listed_in_json(swept, tmp_pa
     built = json.loads(out)
     assert {(c["schedule"], c["step"], c["state"]) for c in built["incomplete"]} == {("joint", 900, "failed")}
     assert f"planned cells are not done (not in the leaderboard): run `creval sweep {extra}`" in err
+
+
+def test_sample_viewer_numbers_code_behaviours_instead_of_showing_digests(tmp_path):
+    """A code sample's answer is a digest of its behaviour on the tests: the viewer numbers the distinct
+    behaviours among a prompt's samples instead ("behaviour 1", ...) and shows no digest."""
+    from types import SimpleNamespace
+
+    from creval.leaderboards.collect import read_cell
+    from creval.leaderboards.site import samples
+    from creval.store import Store
+
+    rows = []
+    for p in load_task("mini_code").prompt_set:
+        solution, entry = p.reference["solution"], p.reference["entry_point"]
+        renamed = solution.replace(f"def {entry}(", f"def _{entry}(") + f"\n{entry} = _{entry}\n"  # other code, same behaviour
+        rows.append({"prompt_id": p.id, "samples": [f"```python\n{solution}```", f"```python\n{renamed}```",
+                                                    f"```python\ndef {entry}(*a):\n    return None\n```"]})
+    gens = tmp_path / "code.jsonl"
+    gens.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cell = creval.run("code", ["mini_code"], GenerationConfig(n=3), backend="replay",
+                      backend_options={"generations": str(gens)}, out=str(tmp_path / "r"), metrics=["pass_at_k"]).cells[0]
+    store = Store(tmp_path / "r")
+    shown = samples([(SimpleNamespace(key=cell.cell_key, schedule="s", step=0), read_cell(store, cell.cell_key))],
+                    store.root)["s"]["mini_code"]
+    for by_step in shown.values():
+        right, same, wrong = by_step["0"]
+        assert (right[1], same[1], wrong[1]) == (1, 1, 0) and right[2] is None and same[2] is None
+        assert right[4] == same[4] == "behaviour 1" and not wrong[4].startswith("behaviour")
