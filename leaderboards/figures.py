@@ -161,7 +161,10 @@ def to_plotly(board: dict[str, Any], fig: dict[str, Any]) -> dict[str, Any]:
     n = max(1, len(panels))
     cols = min(n, 3)
     nrows = math.ceil(n / cols)
-    gap_x, gap_y = 0.07, 0.16
+    # panels of one unit share the leftmost axis title; panels of different units each keep theirs, with
+    # room between panels for it (at 800 px a title beside its ticks needs about 0.12 of the width)
+    shared = len({p["ylabel"] for p in panels}) <= 1
+    gap_x, gap_y = (0.07 if shared else 0.13), 0.16
     layout: dict[str, Any] = {"annotations": [], "showlegend": True, "height": 330 * nrows + 90,
                               "margin": {"t": 60, "b": 40, "l": 70, "r": 20},
                               "legend": {"orientation": "h", "x": 0, "y": -0.12 / nrows - 0.06, "yanchor": "top"}}
@@ -176,8 +179,9 @@ def to_plotly(board: dict[str, Any], fig: dict[str, Any]) -> dict[str, Any]:
         y0 = 1 - (r + 1) / nrows + (gap_y / 2 if r < nrows - 1 else 0)
         layout[f"xaxis{k}"] = {"domain": [x0, x1], "anchor": f"y{k}", "title": {"text": esc(fig["xlabel"])},
                                "zeroline": False, **_log_axis(fig)}
-        layout[f"yaxis{k}"] = {"domain": [y0, y1], "anchor": f"x{k}", "title": {"text": esc(panel["ylabel"])},
-                               "zeroline": False}
+        titled = not shared or c == 0
+        layout[f"yaxis{k}"] = {"domain": [y0, y1], "anchor": f"x{k}", "zeroline": False, "automargin": True,
+                               "title": {"text": esc(panel["ylabel"]) if titled else ""}}
         layout["annotations"].append({"text": f"<b>{esc(panel['title'])}</b>", "x": (x0 + x1) / 2, "y": y1,
                                       "xref": "paper", "yref": "paper", "xanchor": "center", "yanchor": "bottom",
                                       "showarrow": False})

@@ -106,6 +106,13 @@ def check_site(driver, site: Path, *, hostile: str | None = None, shots: Path | 
         assert hostile in seen
     assert not _errors(driver)
     _shot(driver, shots and shots / "plot.png", plots[0])
+    # at 800 px no axis title lies over a neighbouring panel's plot area
+    driver.set_window_size(800, 1000)
+    try:
+        overlaps = _wait(driver, OVERLAPS)
+    finally:
+        driver.set_window_size(WIDTH, 1000)
+    assert overlaps == "none", overlaps
     extras = data["extras"]
     if extras["probes"] or extras["recommendations"]:
         check_extras(driver, site, extras, colours, shots=shots)
@@ -138,15 +145,34 @@ def check_site(driver, site: Path, *, hostile: str | None = None, shots: Path | 
             "render_ms": [round(r) for r in renders]}
 
 
+# once the plots have re-laid out at the window's width: "none", or the plots whose y-axis titles cross a plot area
+OVERLAPS = """
+const plots = Array.from(document.querySelectorAll('#plots .js-plotly-plot'));
+if (plots.some(p => (p.querySelector('.main-svg') || p).getBoundingClientRect().width > 820)) return null;
+const bad = plots.filter(p => {
+  const rect = e => e.getBoundingClientRect();
+  const areas = Array.from(p.querySelectorAll('.draglayer .nsewdrag')).map(rect).filter(r => r.width > 0);
+  const titles = Array.from(p.querySelectorAll('.infolayer [class^=g-y][class$=title] text')).map(rect).filter(r => r.width > 0);
+  return titles.some(t => areas.some(a => t.left < a.right && t.right > a.left && t.top < a.bottom && t.bottom > a.top));
+}).map(p => p.id);
+return bad.length ? bad.join(', ') : 'none';
+"""
+
+
 def _axes_and_legend(driver, plot, seen: dict[str, set[str]]) -> None:
     """Every axis of ``plot`` has a title, names in its legend are text; each legend entry's colour into ``seen``."""
     from selenium.webdriver.common.by import By
 
-    axes = driver.execute_script(
-        "const l = arguments[0].layout; return Object.keys(l).filter(k => /^[xy]axis\\d*$/.test(k)).length", plot)
+    # every x axis has a title; a y axis has its own, or shares that of its row (panels of one unit)
+    axes, titled = driver.execute_script(
+        "const l = arguments[0].layout, t = a => ((a.title || {}).text || '').trim();"
+        " const ax = k => Object.keys(l).filter(n => new RegExp('^' + k + 'axis\\\\d*$').test(n)).map(n => l[n]);"
+        " const xs = ax('x'), ys = ax('y');"
+        " return [xs.length + ys.length, xs.every(t) && ys.every(a => t(a) || ys.some(b => t(b) && b.domain[0] === a.domain[0]))"
+        "  ? xs.filter(t).length + ys.filter(t).length : -1]", plot)
     titles = [t.text for t in plot.find_elements(By.CSS_SELECTOR, ".infolayer [class$='title']")
               if t.get_attribute("class").startswith(("xtitle", "ytitle", "x", "y")) and t.text.strip()]
-    assert axes >= 2 and len(titles) >= axes, (plot.get_attribute("id"), axes, titles)
+    assert axes >= 2 and titled > 0 and len(titles) >= titled, (plot.get_attribute("id"), axes, titled, titles)
     assert not plot.find_elements(By.CSS_SELECTOR, ".legend a, .legend b")  # names are text, not markup
     for entry in driver.execute_script(
             "return Array.from(arguments[0].querySelectorAll('.legend .traces')).map(t => {"
