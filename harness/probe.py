@@ -131,7 +131,7 @@ def probe(models: Sequence[tuple[str, str]], tasks: Sequence[str], config: Gener
     if not hasattr(backend_cls, "perturb"):
         raise CrevalError(f"the {backend} backend cannot perturb weights in place; the probe runs on hf or vllm")
     store = Store(out)
-    reports = []
+    reports: list[dict[str, Any]] = []
     for label, checkpoint in models:
         engine = _Engine(backend_cls.resolve(checkpoint, options))
         try:
@@ -157,8 +157,9 @@ def probe(models: Sequence[tuple[str, str]], tasks: Sequence[str], config: Gener
             raise CrevalError(f"statistic(s) {absent} not computed by the metrics given; available: {', '.join(known)}, agreement")
         reports.append({"model": label, "checkpoint": checkpoint, "fingerprint": base.fingerprint,
                         "backend": base.backend, "curves": curves})
-    report = {"probe": "perturb", "sigmas": grid, "seeds": [int(s) for s in seeds], "layers": layers or "all",
-              "tasks": task_labels, "statistics": [s for s in statistics if any(s in m["curves"][t] for m in reports for t in task_labels)], "config": config.to_dict(), "models": reports,
+    reported = [s for s in statistics if any(s in c for m in reports for c in m["curves"].values())]
+    report = {"probe": "perturb", "sigmas": grid, "seeds": seeds, "layers": layers or "all",
+              "tasks": task_labels, "statistics": reported, "config": config.to_dict(), "models": reports,
               "comparisons": _comparisons(reports)}
     identity = {k: report[k] for k in ("sigmas", "seeds", "layers", "tasks", "config")}
     identity["models"] = [(m["model"], m["fingerprint"], m["backend"]) for m in reports]
