@@ -53,7 +53,7 @@ def semantic_entropy(labels: Sequence[int]) -> float:
     if not labels:
         return float("nan")
     k = len(labels)
-    return -sum(c / k * math.log(c / k) for c in Counter(labels).values())
+    return 0.0 - sum(c / k * math.log(c / k) for c in Counter(labels).values())  # 0.0 -: one class is 0, not -0
 
 
 def novelty_utility(labels: Sequence[int], quality: Sequence[float], patience: float) -> float:
