@@ -44,6 +44,13 @@ def quality(grade: Grade) -> float:
     return 1.0 if grade.correct else 0.0
 
 
+def check_bar(metric: str, bar: float, family: str) -> None:
+    """On math and code quality is correctness (1 or 0): a bar of 0 would pass wrong samples, above 1 none."""
+    if family != "writing" and not 0 < bar <= 1:
+        raise CrevalError(f"metric {metric!r}: bar={bar}: on {family} tasks quality is correctness (1 or 0), "
+                          "so give 0 < bar <= 1")
+
+
 @dataclass
 class EffectiveDiversity(TextMetric):
     name = "effective_diversity"
@@ -67,9 +74,7 @@ class EffectiveDiversity(TextMetric):
         return {"q": "grade", "bar": str(self.bar), "tok": "ws", "case": "lc", "eq": by, "scope": self.scope}
 
     def begin_cell(self, cell: CellInfo, items: Sequence[tuple[Prompt, Sequence[Generation], Sequence[Grade]]]) -> None:
-        if cell.family != "writing" and not 0 < self.bar <= 1:
-            raise CrevalError(f"metric {self.name!r}: bar={self.bar}: on {cell.family} tasks quality is correctness "
-                              f"(1 or 0), so give 0 < bar <= 1")
+        check_bar(self.name, self.bar, cell.family)
         self._classes.begin_cell(cell, items)
 
     def score(self, prompt: Prompt, generations: Sequence[Generation], grades: Sequence[Grade]) -> dict[str, float]:

@@ -38,7 +38,7 @@ from creval.hashing import stable_hash
 from creval.metric import CellInfo
 from creval.records import Generation, GenerationConfig, Grade, Prompt
 
-from .effective_diversity import quality
+from .effective_diversity import check_bar, quality
 from .equivalence import partition, semantic_entropy
 from .scope import TextMetric
 
@@ -79,8 +79,11 @@ class Judge:
 
         options = {"base_url": base_url, "served_model": model, "api": "chat", "top_logprobs": 0,
                    "max_concurrency": concurrency}
-        source = OpenAIBackend.resolve(model, options)
-        self.engine = OpenAIBackend.load(source, options)
+        try:
+            source = OpenAIBackend.resolve(model, options)
+            self.engine = OpenAIBackend.load(source, options)
+        except CrevalError as exc:
+            raise CrevalError(f"judge ${URL_ENV}={base_url}, model {model!r}: {exc}") from None
         self.path = cache_dir() / "judge" / source.fingerprint / "verdicts.jsonl"
         self.cache: dict[str, str] = {}  # prompt key -> reply
         self.asked = 0  # requests sent by this judge (replies not found in the cache)
@@ -155,6 +158,7 @@ class JudgeEquivalence(TextMetric):
 
     def begin_cell(self, cell: CellInfo, items: Sequence[tuple[Prompt, Sequence[Generation], Sequence[Grade]]]) -> None:
         """Ask every pair of every prompt at once (concurrent requests), so ``score`` reads the cache."""
+        check_bar(self.name, self.bar, cell.family)
         pairs = [p for prompt, gens, grades in items for p in self._pairs(prompt, self.texts(gens, grades))]
         self._judge().replies(pairs)
 

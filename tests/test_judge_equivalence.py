@@ -66,6 +66,13 @@ def test_setup_errors_are_clear(monkeypatch):
     with pytest.raises(CrevalError, match="CREVAL_JUDGE_BASE_URL"):
         je.JudgeEquivalence(judge="x").prepare(GenerationConfig())
     assert "CREVAL_JUDGE_BASE_URL" in je.JudgeEquivalence(judge="x").unavailable()  # listings skip it
+    monkeypatch.setenv(je.URL_ENV, "ftp://judge")
+    je._judges.clear()
+    with pytest.raises(CrevalError, match=r"judge \$CREVAL_JUDGE_BASE_URL=ftp://judge, model 'x': .*http\(s\) URL"):
+        je.judge_for("ftp://judge", "x")
+    cell = CellInfo(GenerationConfig(n=1), "t@1:x", "math", "exact")
+    with pytest.raises(CrevalError, match="give 0 < bar <= 1"):  # correctness is 1 or 0: no sample would pass
+        je.JudgeEquivalence(judge="x", bar=2.0).begin_cell(cell, [])
 
 
 def test_run_stores_judge_classes(judge_url, tmp_path, tiny_ckpt):
