@@ -63,10 +63,14 @@ class Perturbation:
         import torch
 
         chosen = self.selected(model)
+        scales = {name: float(param.detach().double().pow(2).mean().sqrt()) for name, param in chosen}
+        if not any(scales.values()):
+            raise CrevalError(f"--layers {self.layers!r} selects only all-zero tensors ({', '.join(list(scales)[:4])} ...): "
+                              "noise relative to their RMS (0) would leave the weights unchanged")
         saved = {name: param.detach().to("cpu", copy=True) for name, param in chosen} if keep else {}
         with torch.no_grad():
             for name, param in chosen:
-                rms = float(param.detach().double().pow(2).mean().sqrt())
+                rms = scales[name]
                 digest = hashlib.sha256(f"{self.seed}\0{name}".encode()).digest()
                 generator = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") & ((1 << 63) - 1))
                 noise = torch.randn(tuple(param.shape), generator=generator, dtype=torch.float32)

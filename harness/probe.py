@@ -107,11 +107,16 @@ def _curve(sigmas: Sequence[float], base: Mapping[str, float], runs: Mapping[flo
 
 def probe(models: Sequence[tuple[str, str]], tasks: Sequence[str], config: GenerationConfig, *, sigmas: Sequence[float],
           seeds: Sequence[int], layers: str | None = None, metrics: Sequence[str] = DEFAULT_METRICS,
-          statistics: Sequence[str] = DEFAULT_STATISTICS, backend: str = "hf",
+          statistics: Sequence[str] | None = None, backend: str = "hf",
           options: Mapping[str, Any] | None = None, out: str = "results", progress: bool = False) -> dict[str, Any]:
     """Run the probe on ``models`` ((label, checkpoint) pairs); returns the report (also written to
-    ``out/probes/perturb-<hash>.json``)."""
+    ``out/probes/perturb-<hash>.json``). ``statistics`` None: those of ``DEFAULT_STATISTICS`` each task has
+    (a writing task has no pass@1); a statistic named that no task has is an error. A sigma or seed given
+    twice counts once."""
     grid = sorted({float(s) for s in sigmas})
+    seeds = list(dict.fromkeys(int(s) for s in seeds))
+    defaults = statistics is None
+    statistics = list(DEFAULT_STATISTICS if statistics is None else dict.fromkeys(statistics))
     if not grid or not seeds:
         raise CrevalError("the probe needs at least one sigma and one seed")
     perturbations = {s: [Perturbation(s, int(seed), layers) for seed in seeds] for s in grid}  # checks them
@@ -126,7 +131,7 @@ def probe(models: Sequence[tuple[str, str]], tasks: Sequence[str], config: Gener
     if not hasattr(backend_cls, "perturb"):
         raise CrevalError(f"the {backend} backend cannot perturb weights in place; the probe runs on hf or vllm")
     store = Store(out)
-    reports = []
+    reports: list[dict[str, Any]] = []
     for label, checkpoint in models:
         engine = _Engine(backend_cls.resolve(checkpoint, options))
         try:
@@ -147,13 +152,14 @@ def probe(models: Sequence[tuple[str, str]], tasks: Sequence[str], config: Gener
             curves[t] = {stat: _curve(grid, base_values[stat], {s: [v.get(stat, {}) for v in by_sigma[s]] for s in grid})
                          for stat in statistics if stat in base_values}
         absent = [s for s in statistics if not any(s in c for c in curves.values())]
-        if absent:  # the cells are stored: a second probe with other statistics reads them back
+        if absent and not defaults:  # the cells are stored: a second probe with other statistics reads them back
             known = sorted({s for t in task_labels for s in _values(store, base.cells[task_labels.index(t)].cell_key)})
             raise CrevalError(f"statistic(s) {absent} not computed by the metrics given; available: {', '.join(known)}, agreement")
         reports.append({"model": label, "checkpoint": checkpoint, "fingerprint": base.fingerprint,
                         "backend": base.backend, "curves": curves})
-    report = {"probe": "perturb", "sigmas": grid, "seeds": [int(s) for s in seeds], "layers": layers or "all",
-              "tasks": task_labels, "statistics": list(statistics), "config": config.to_dict(), "models": reports,
+    reported = [s for s in statistics if any(s in c for m in reports for c in m["curves"].values())]
+    report = {"probe": "perturb", "sigmas": grid, "seeds": seeds, "layers": layers or "all",
+              "tasks": task_labels, "statistics": reported, "config": config.to_dict(), "models": reports,
               "comparisons": _comparisons(reports)}
     identity = {k: report[k] for k in ("sigmas", "seeds", "layers", "tasks", "config")}
     identity["models"] = [(m["model"], m["fingerprint"], m["backend"]) for m in reports]

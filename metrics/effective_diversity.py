@@ -6,7 +6,8 @@ maximally diverse; here it scores 0.
 
 A sample's quality is its grade: the grade's ``score`` where the task has a quality scorer (a writing
 task's ``scorer``: a reward model or an LLM judge, ``creval.scorers``), else 1 for a correct sample
-and 0 for an incorrect one. A sample passes when its quality is >= ``bar``. A sample without a
+and 0 for an incorrect one. A sample passes when its quality is >= ``bar`` (on math and code, where
+quality is correctness, 0 < bar <= 1; ``similarity``, a cosine, is at most 1). A sample without a
 quality (writing without a scorer, a grader error) does not pass; a prompt none of whose samples has
 one gives NaN for every statistic. Per prompt, over its k samples:
 
@@ -24,6 +25,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from creval.errors import CrevalError
 from creval.metric import CellInfo
 from creval.records import Generation, GenerationConfig, Grade, Prompt
 
@@ -42,6 +44,13 @@ def quality(grade: Grade) -> float:
     return 1.0 if grade.correct else 0.0
 
 
+def check_bar(metric: str, bar: float, family: str) -> None:
+    """On math and code quality is correctness (1 or 0): a bar of 0 would pass wrong samples, above 1 none."""
+    if family != "writing" and not 0 < bar <= 1:
+        raise CrevalError(f"metric {metric!r}: bar={bar}: on {family} tasks quality is correctness (1 or 0), "
+                          "so give 0 < bar <= 1")
+
+
 @dataclass
 class EffectiveDiversity(TextMetric):
     name = "effective_diversity"
@@ -53,6 +62,8 @@ class EffectiveDiversity(TextMetric):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.similarity > 1:
+            raise CrevalError(f"metric {self.name!r}: similarity={self.similarity} is a cosine, at most 1")
         self._classes: Equivalence = Equivalence(threshold=self.similarity, model=self.model, scope=self.scope)
 
     def statistics(self, config: GenerationConfig) -> list[str]:
@@ -63,6 +74,7 @@ class EffectiveDiversity(TextMetric):
         return {"q": "grade", "bar": str(self.bar), "tok": "ws", "case": "lc", "eq": by, "scope": self.scope}
 
     def begin_cell(self, cell: CellInfo, items: Sequence[tuple[Prompt, Sequence[Generation], Sequence[Grade]]]) -> None:
+        check_bar(self.name, self.bar, cell.family)
         self._classes.begin_cell(cell, items)
 
     def score(self, prompt: Prompt, generations: Sequence[Generation], grades: Sequence[Grade]) -> dict[str, float]:

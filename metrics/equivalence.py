@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from creval.errors import CrevalError
 from creval.metric import CellInfo
 from creval.records import Family, Generation, GenerationConfig, Grade, Prompt
 
@@ -52,7 +53,7 @@ def semantic_entropy(labels: Sequence[int]) -> float:
     if not labels:
         return float("nan")
     k = len(labels)
-    return -sum(c / k * math.log(c / k) for c in Counter(labels).values())
+    return 0.0 - sum(c / k * math.log(c / k) for c in Counter(labels).values())  # 0.0 -: one class is 0, not -0
 
 
 def novelty_utility(labels: Sequence[int], quality: Sequence[float], patience: float) -> float:
@@ -78,6 +79,8 @@ class Equivalence(TextMetric):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.threshold > 1:
+            raise CrevalError(f"metric {self.name!r}: threshold={self.threshold} is a cosine, at most 1")
         self._family: Family = "writing"
 
     def statistics(self, config: GenerationConfig) -> list[str]:

@@ -6,9 +6,12 @@ with a judge of "is this a genuinely different response?"), through any OpenAI-c
 Setup: the server's base URL in ``$CREVAL_JUDGE_BASE_URL`` (a URL holds ':', which a metric spec
 cannot), the judge's model name as ``judge=NAME``: ``--metric judge_equivalence:judge=qwen2.5-7b``.
 For every pair (i < j) of a prompt's samples the judge is asked, greedily (temperature 0, 4 tokens),
-whether response B is the same as response A (``TEMPLATE``); an answer starting with "yes" (any case,
-after spaces and punctuation) is "equivalent", anything else is not. Samples are then partitioned as
-``equivalence`` does (each joins the first class whose first member the judge calls equivalent).
+whether response B is the same as response A (``TEMPLATE``); an answer whose first word is "yes" (any
+case, after spaces and punctuation) is "equivalent", one whose first word is "no" is not, and any other
+(empty, cut short, "Yesterday", "maybe") leaves the pair undecided: every statistic of that prompt is
+then NaN (counting it as "different" would inflate the diversity of a judge that does not follow the
+template). Samples are then partitioned as ``equivalence`` does (each joins the first class whose first
+member the judge calls equivalent).
 
 Statistics per prompt: ``judge-distinct-k`` (classes), ``judge-semantic-entropy`` (-sum p ln p over
 class frequencies), ``judge-effective-classes`` (classes among the samples whose quality passes
@@ -35,7 +38,7 @@ from creval.hashing import stable_hash
 from creval.metric import CellInfo
 from creval.records import Generation, GenerationConfig, Grade, Prompt
 
-from .effective_diversity import quality
+from .effective_diversity import check_bar, quality
 from .equivalence import partition, semantic_entropy
 from .scope import TextMetric
 
@@ -57,8 +60,14 @@ Answer (yes or no):"""
 _JUDGE_CONFIG = GenerationConfig(n=1, temperature=0.0, max_new_tokens=4)
 
 
+def verdict(reply: str) -> bool | None:
+    """True for a reply whose first word is yes, False for no, None (undecided) for any other."""
+    word = re.match(r"[\W_]*([a-z]+)", reply.lower())
+    return {"yes": True, "no": False}.get(word.group(1)) if word else None
+
+
 def is_yes(reply: str) -> bool:
-    return re.sub(r"^[\W_]+", "", reply).lower().startswith("yes")
+    return verdict(reply) is True
 
 
 class Judge:
@@ -70,8 +79,11 @@ class Judge:
 
         options = {"base_url": base_url, "served_model": model, "api": "chat", "top_logprobs": 0,
                    "max_concurrency": concurrency}
-        source = OpenAIBackend.resolve(model, options)
-        self.engine = OpenAIBackend.load(source, options)
+        try:
+            source = OpenAIBackend.resolve(model, options)
+            self.engine = OpenAIBackend.load(source, options)
+        except CrevalError as exc:
+            raise CrevalError(f"judge ${URL_ENV}={base_url}, model {model!r}: {exc}") from None
         self.path = cache_dir() / "judge" / source.fingerprint / "verdicts.jsonl"
         self.cache: dict[str, str] = {}  # prompt key -> reply
         self.asked = 0  # requests sent by this judge (replies not found in the cache)
@@ -114,6 +126,7 @@ _judges: dict[tuple[str, str], Judge] = {}
 @dataclass
 class JudgeEquivalence(TextMetric):
     name = "judge_equivalence"
+    version = "2"  # 2: a reply neither yes nor no makes the prompt NaN (1: it counted as "different")
     description = "NoveltyBench-style classes of samples by an LLM judge (OpenAI-compatible server): distinct-k, entropy"
     judge: str = ""
     bar: float = 0.5
@@ -145,6 +158,7 @@ class JudgeEquivalence(TextMetric):
 
     def begin_cell(self, cell: CellInfo, items: Sequence[tuple[Prompt, Sequence[Generation], Sequence[Grade]]]) -> None:
         """Ask every pair of every prompt at once (concurrent requests), so ``score`` reads the cache."""
+        check_bar(self.name, self.bar, cell.family)
         pairs = [p for prompt, gens, grades in items for p in self._pairs(prompt, self.texts(gens, grades))]
         self._judge().replies(pairs)
 
@@ -155,8 +169,11 @@ class JudgeEquivalence(TextMetric):
 
     def score(self, prompt: Prompt, generations: Sequence[Generation], grades: Sequence[Grade]) -> dict[str, float]:
         texts = self.texts(generations, grades)
-        verdicts = iter(is_yes(r) for r in self._judge().replies(self._pairs(prompt, texts)))
-        same = {(i, j): next(verdicts) for i in range(len(texts)) for j in range(i + 1, len(texts))}
+        verdicts = [verdict(r) for r in self._judge().replies(self._pairs(prompt, texts))]
+        if None in verdicts:  # some pair undecided: the partition is unknown
+            return dict.fromkeys(self.statistics(GenerationConfig()), float("nan"))
+        decided = iter(v is True for v in verdicts)
+        same = {(i, j): next(decided) for i in range(len(texts)) for j in range(i + 1, len(texts))}
         labels = partition(len(texts), lambda i, j: same[(i, j)])
         kept = [i for i, g in enumerate(grades) if quality(g) >= self.bar]
         scored = any(quality(g) == quality(g) for g in grades)  # some sample has a quality (not NaN)

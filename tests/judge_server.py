@@ -1,7 +1,8 @@
 """A fake LLM judge behind an OpenAI-compatible chat endpoint on 127.0.0.1 (it stands in for a judge
 model in the main suite; the real ``vllm serve`` judges in the vllm tox environment): to an equivalence
 prompt it answers "Yes." when the two responses are equal ignoring case, spaces and punctuation, else
-"No"; to a rating prompt "Rating: 8" when the response says "good", else "3/10"."""
+"No"; to a rating prompt "Rating: 8" when the response says "good", else "3/10". ``reply`` replaces that
+answer (a malformed judge); the first ``failures`` requests get HTTP 500 (a server that recovers)."""
 from __future__ import annotations
 
 import json
@@ -21,14 +22,15 @@ def verdict(prompt: str) -> str:
     return "Yes." if _norm(a[0]) == _norm(a[1].rsplit("\n\nAnswer (yes or no):", 1)[0]) else "No"
 
 
-def serve(requests: list[dict]):
+def serve(requests: list[dict], reply=verdict, failures: int = 0):
+    failing = [failures]
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
-        def _send(self, payload: dict) -> None:
+        def _send(self, payload: dict, code: int = 200) -> None:
             body = json.dumps(payload).encode()
-            self.send_response(200)
+            self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -40,7 +42,10 @@ def serve(requests: list[dict]):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             requests.append(body)
-            text = verdict(body["messages"][-1]["content"])
+            if failing[0] > 0:
+                failing[0] -= 1
+                return self._send({"error": "overloaded"}, 500)
+            text = reply(body["messages"][-1]["content"])
             self._send({"choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                                      "finish_reason": "stop"}]})
 

@@ -69,3 +69,30 @@ def test_run_stores_effective_diversity(tmp_path, tiny_ckpt):
     summaries = {s.statistic: s for s in result.cells[0].summaries}
     assert set(summaries) == {"quality-pass-rate", "effective-distinct-2", "effective-classes"}
     assert 0.0 <= summaries["quality-pass-rate"].mean <= 1.0
+
+
+def test_hand_computed_repeats_all_pass_one_sample_and_bad_options():
+    from creval.errors import CrevalError
+    from creval.spec_strings import build
+
+    # two correct samples, one wrong: 5 bigrams pooled (a b, b a, a b | a b, b c),
+    # unique {a b, b a, b c} = 3 -> 3/5; one answer class among k = 3
+    grades = [Grade(True, "4"), Grade(True, "4"), Grade(False, "9")]
+    out = scored(EffectiveDiversity(bar=1.0), "math", ["a b a b", "a b c", "x y z"], grades)
+    assert out == {"quality-pass-rate": pytest.approx(2 / 3), "effective-distinct-2": 0.6,
+                   "effective-classes": pytest.approx(1 / 3)}
+    every = scored(EffectiveDiversity(), "math", ["a b", "c d"], [Grade(True, "1"), Grade(True, "2")])
+    assert every == {"quality-pass-rate": 1.0, "effective-distinct-2": 1.0, "effective-classes": 1.0}
+    one = scored(EffectiveDiversity(), "math", ["a b"], [Grade(True, "1")])  # n = 1: no diversity among one
+    assert one["quality-pass-rate"] == 1.0 and one["effective-classes"] == 1.0
+    assert math.isnan(one["effective-distinct-2"])
+    for bar in (0.0, 2.0):  # correctness is 1 or 0: such a bar passes every sample, or none
+        with pytest.raises(CrevalError, match="give 0 < bar <= 1"):
+            scored(EffectiveDiversity(bar=bar), "math", ["a"], [Grade(True, "1")])
+    for spec, message in [("effective_diversity:similarity=1.5", "a cosine, at most 1"),
+                          ("equivalence:threshold=2", "a cosine, at most 1"),
+                          ("effective_diversity:bar=nan", "finite number"),
+                          ("effective_diversity:n=x", "not a valid int"),
+                          ("effective_diversity:bar", "bad parameter")]:
+        with pytest.raises(CrevalError, match=message):
+            build(spec, registry.load("metrics", spec.split(":")[0]), "metric")

@@ -33,7 +33,8 @@ def judge_url(monkeypatch, tmp_path):
 
 def test_yes_is_read_leniently():
     assert je.is_yes("Yes.") and je.is_yes(" **yes**, they match") and je.is_yes("YES")
-    assert not je.is_yes("No") and not je.is_yes("") and not je.is_yes("I think yes")
+    assert not je.is_yes("No") and not je.is_yes("") and not je.is_yes("I think yes") and not je.is_yes("Yesterday")
+    assert [je.verdict(r) for r in ("No, different", "Nope", "", "maybe", "x" * 10_000)] == [False, None, None, None, None]
 
 
 def test_classes_entropy_effective_classes_and_the_cache(judge_url, tmp_path):
@@ -65,6 +66,13 @@ def test_setup_errors_are_clear(monkeypatch):
     with pytest.raises(CrevalError, match="CREVAL_JUDGE_BASE_URL"):
         je.JudgeEquivalence(judge="x").prepare(GenerationConfig())
     assert "CREVAL_JUDGE_BASE_URL" in je.JudgeEquivalence(judge="x").unavailable()  # listings skip it
+    monkeypatch.setenv(je.URL_ENV, "ftp://judge")
+    je._judges.clear()
+    with pytest.raises(CrevalError, match=r"judge \$CREVAL_JUDGE_BASE_URL=ftp://judge, model 'x': .*http\(s\) URL"):
+        je.judge_for("ftp://judge", "x")
+    cell = CellInfo(GenerationConfig(n=1), "t@1:x", "math", "exact")
+    with pytest.raises(CrevalError, match="give 0 < bar <= 1"):  # correctness is 1 or 0: no sample would pass
+        je.JudgeEquivalence(judge="x", bar=2.0).begin_cell(cell, [])
 
 
 def test_run_stores_judge_classes(judge_url, tmp_path, tiny_ckpt):
@@ -96,3 +104,42 @@ def test_the_judge_as_a_quality_scorer(judge_url, monkeypatch, tmp_path, tiny_ck
     stats = {s.statistic: s.mean for s in cell.summaries}
     assert cell.grader == "scorer:judge:judge:tmpl1" and stats["quality-pass-rate"] == 0.0  # the tiny model's babble: 0.3
     assert stats["judge-effective-classes"] == 0.0 and stats["judge-distinct-k"] >= 1.0
+
+
+@pytest.mark.parametrize("reply", ["", "Maybe", "Yesterday", "x" * 20_000])
+def test_a_reply_neither_yes_nor_no_leaves_the_prompt_undecided(monkeypatch, tmp_path, reply):
+    """Counting a malformed reply as "different" would make a judge that ignores the template look diverse."""
+    requests: list[dict] = []
+    server = serve(requests, reply=lambda prompt: reply)
+    monkeypatch.setenv(je.URL_ENV, f"http://127.0.0.1:{server.server_address[1]}/v1")
+    monkeypatch.setenv("CREVAL_CACHE_DIR", str(tmp_path / "cache"))
+    je._judges.clear()
+    try:
+        gens = [Generation(t, (), (), None, "exact", "stop") for t in ("a cat", "a dog")]
+        out = je.JudgeEquivalence(judge="judge").score(P, gens, [Grade(True, "x")] * 2)
+        assert all(math.isnan(v) for v in out.values()) and len(requests) == 1
+        je._judges.clear()  # the verdict is stored like any other: not asked again
+        je.JudgeEquivalence(judge="judge").score(P, gens, [Grade(True, "x")] * 2)
+        assert len(requests) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+        je._judges.clear()
+
+
+def test_a_failing_judge_is_retried(monkeypatch, tmp_path):
+    requests: list[dict] = []
+    server = serve(requests, failures=2)  # HTTP 500 twice, then answers
+    monkeypatch.setenv(je.URL_ENV, f"http://127.0.0.1:{server.server_address[1]}/v1")
+    monkeypatch.setenv("CREVAL_CACHE_DIR", str(tmp_path / "cache"))
+    je._judges.clear()
+    gens = [Generation(t, (), (), None, "exact", "stop") for t in ("a cat", "A cat!")]
+    try:
+        out = je.JudgeEquivalence(judge="judge").score(P, gens, [Grade(True, "x")] * 2)
+        assert out["judge-distinct-k"] == 1.0 and out["judge-semantic-entropy"] == 0.0 and len(requests) == 3
+        stored = next((tmp_path / "cache" / "judge").glob("*/verdicts.jsonl")).read_text().splitlines()
+        assert [json.loads(line)["reply"] for line in stored] == ["Yes."]  # the failures are not verdicts
+    finally:
+        server.shutdown()
+        server.server_close()
+        je._judges.clear()

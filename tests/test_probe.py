@@ -138,3 +138,23 @@ def test_cli_probe_takes_each_schedules_last_checkpoint_from_a_manifest(capsys, 
     assert code == 0 and report["tasks"] == ["mini_math"]  # the manifest's tasks
     assert [(m["model"], m["checkpoint"]) for m in report["models"]] == [("only", str(sharp_ckpt))]
     assert report["path"].startswith(str(tmp_path / "results" / "probes"))  # the manifest's results
+
+
+def test_cli_probe_odd_inputs(capsys, tmp_path, tiny_ckpt):
+    """A writing task under the default statistics, seeds given twice, undefined intervals in the table,
+    all-zero tensors selected, weights that overflow, an empty checkpoint path."""
+    out = tmp_path / "r"
+    common = ["probe", "perturb", "--model", str(tiny_ckpt), "--n", "1", "--max-new-tokens", "2", "--out", str(out)]
+    code = main([*common, "--tasks", "mini_writing", "--sigma", "0.01", "--seeds", "0,0", "--json"])
+    text = capsys.readouterr().out
+    report = json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))
+    assert code == 0 and report["seeds"] == [0]  # the same seed twice is one draw, not two
+    assert report["statistics"] == ["agreement", "token_entropy_model", "distinct-2"]  # no pass@1 for writing
+    assert main([*common, "--tasks", "mini_writing", "--sigma", "0.01", "--seeds", "0"]) == 0
+    printed = capsys.readouterr().out
+    assert "1 noise seeds" in printed and "nan" not in printed  # distinct-2 has no variation: no interval shown
+    for argv, message in [(["--layers", "*.bias"], "selects only all-zero tensors"),
+                          (["--sigma", "1e30"], "logits are NaN or infinite")]:
+        code = main([*common, "--tasks", "mini_math", "--seeds", "7", *argv])
+        assert code == 2 and message in capsys.readouterr().err
+    assert main(["probe", "perturb", "--model", "a="]) == 2 and "give a checkpoint path" in capsys.readouterr().err

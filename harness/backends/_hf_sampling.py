@@ -7,6 +7,8 @@ from typing import Any
 import torch
 from transformers import LogitsProcessor, StoppingCriteria
 
+from ..errors import CrevalError
+
 
 class Sampler(LogitsProcessor):
     """Draws each row's next token itself and returns scores that force the greedy decoder to take it.
@@ -28,6 +30,9 @@ class Sampler(LogitsProcessor):
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.Tensor:
         logits = scores.float()
+        if bool((logits.isnan() | logits.isposinf()).any()):  # -inf is a masked token; NaN or +inf: overflow
+            raise CrevalError("the model's logits are NaN or infinite: its weights overflow (a weight perturbation "
+                              "too large, or a --dtype too narrow for this model)")
         if self.temperature > 0:
             logits = logits / self.temperature
         logp = torch.log_softmax(logits, dim=-1)

@@ -52,7 +52,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metric", action="append", dest="metrics", metavar="SPEC",
                    help="metric spec, repeatable (default: pass_at_k:k=1, token_entropy, distinct_n:n=2)")
     p.add_argument("--statistic", action="append", dest="statistics", metavar="NAME",
-                   help="statistic to report, repeatable (default: agreement, pass@1, token_entropy_model, distinct-2)")
+                   help="statistic to report, repeatable (default: those of agreement, pass@1, token_entropy_model, distinct-2 "
+                   "each task has)")
     p.add_argument("--n", type=positive_int, default=4, help="samples per prompt (default 4)")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
     p.add_argument("--max-new-tokens", type=positive_int, default=64, help="generation length limit (default 64)")
@@ -68,6 +69,8 @@ def _models(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[str] 
     models = []
     for text in args.model:
         label, _, path = text.rpartition("=")
+        if not path.strip():
+            raise CrevalError(f"--model {text!r}: give a checkpoint path ([LABEL=]CKPT)")
         models.append((label or path, path))
     tasks = args.tasks
     out = str(args.out) if args.out else None
@@ -103,18 +106,29 @@ def _options(args: argparse.Namespace) -> dict:
     return options
 
 
+def _num(value: float | None, spec: str = "+.3g") -> str:
+    """A value of the table; an undefined one (NaN, None) reads 'n/a'."""
+    return format(value, spec) if value is not None and math.isfinite(value) else "n/a"
+
+
+def _range(row: dict) -> str:
+    """' [low, high]', or '' where the interval is undefined (one prompt, no variation)."""
+    low, high = row["low"], row["high"]
+    return f" [{_num(low)}, {_num(high)}]" if low is not None and high is not None and math.isfinite(low) and math.isfinite(high) else ""
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from ..probe import DEFAULT_METRICS, DEFAULT_STATISTICS, probe
+    from ..probe import DEFAULT_METRICS, probe
     from ..records import GenerationConfig
     from .render import to_json
 
     models, tasks, out = _models(args)
     config = GenerationConfig(n=args.n, temperature=args.temperature, max_new_tokens=args.max_new_tokens, seed=args.seed)
     report = probe(models, tasks or ["mini_math"], config, sigmas=args.sigma, seeds=args.seeds, layers=args.layers,
-                   metrics=args.metrics or DEFAULT_METRICS, statistics=args.statistics or DEFAULT_STATISTICS,
+                   metrics=args.metrics or DEFAULT_METRICS, statistics=args.statistics,
                    backend=args.backend, options=_options(args), out=out or "results", progress=sys.stderr.isatty())
     if args.json:
         print(to_json(report))
@@ -128,13 +142,12 @@ def run(args: argparse.Namespace) -> int:
         for task, stats in m["curves"].items():
             for stat, c in stats.items():
                 area = c["area"]
-                table.add_row(m["model"], task, stat, f"{c['unperturbed']['mean']:.3g}",
-                              " ".join(f"{p['change']['mean']:+.3g}" for p in c["points"]),
-                              f"{area['mean']:+.3g} [{area['low']:+.3g}, {area['high']:+.3g}]")
+                table.add_row(m["model"], task, stat, _num(c["unperturbed"]["mean"], ".3g"),
+                              " ".join(_num(p["change"]["mean"]) for p in c["points"]), _num(area["mean"]) + _range(area))
     console.print(table)
     for row in report["comparisons"]:
-        verdict = f"p = {row['p_two_sided_holm']:.3g} (Holm)" if row["testable"] else f"not testable: {row['reason']}"
+        verdict = f"p = {_num(row['p_two_sided_holm'], '.3g')} (Holm)" if row["testable"] else f"not testable: {row['reason']}"
         console.print(f"{row['candidate']} - {row['baseline']}, {row['task']} {row['statistic']} area: "
-                      f"{row['difference']:+.3g} [{row['low']:+.3g}, {row['high']:+.3g}], {verdict}", highlight=False)
+                      f"{_num(row['difference'])}{_range(row)}, {verdict}", highlight=False)
     console.print(f"report: {report['path']}", soft_wrap=True)
     return 0
