@@ -63,6 +63,23 @@ class _Engine(EngineCache):
         return self.engine
 
 
+def _check_layers(source: Any, perturbation: Perturbation) -> None:
+    """Whether ``--layers`` names some parameter of the checkpoint's architecture, before anything is
+    generated: the model built from its config on the meta device (no weights read, no memory)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from .backends import location
+
+    try:
+        config = AutoConfig.from_pretrained(location(source))
+        with torch.device("meta"):
+            model = AutoModelForCausalLM.from_config(config)
+    except Exception:  # not loadable this way: the run says why, or the perturbation will
+        return
+    perturbation.selected(model)
+
+
 def _values(store: Store, key: str) -> dict[str, dict[str, float]]:
     from creval.leaderboards.collect import read_cell
 
@@ -132,8 +149,12 @@ def probe(models: Sequence[tuple[str, str]], tasks: Sequence[str], config: Gener
         raise CrevalError(f"the {backend} backend cannot perturb weights in place; the probe runs on hf or vllm")
     store = Store(out)
     reports: list[dict[str, Any]] = []
-    for label, checkpoint in models:
-        engine = _Engine(backend_cls.resolve(checkpoint, options))
+    sources = [backend_cls.resolve(checkpoint, options) for _, checkpoint in models]  # every path checked first
+    if layers is not None:
+        for source in sources:
+            _check_layers(source, perturbations[grid[0]][0])
+    for (label, checkpoint), source in zip(models, sources):
+        engine = _Engine(source)
         try:
             base = run(checkpoint, tasks, config, backend=backend, backend_options=options, metrics=metrics, out=out,
                        engines=engine, progress=progress)

@@ -117,7 +117,11 @@ def test_cli_probe_json_and_bad_input(capsys, tmp_path, tiny_ckpt):
         code = main(["probe", "perturb", "--model", str(tiny_ckpt), "--tasks", "mini_math", "--seeds", "0", "--n", "1",
                      "--max-new-tokens", "4", "--out", str(out), *argv])
         assert code == 2 and message in capsys.readouterr().err
+    fresh = tmp_path / "fresh"  # a glob naming no parameter is refused before anything is generated
+    assert main(["probe", "perturb", "--model", str(tiny_ckpt), "--layers", "nothing.*", "--out", str(fresh)]) == 2
+    assert "matches no parameter" in capsys.readouterr().err and not list(fresh.glob("cells/*"))
     for argv, message in [(["--backend-option", "perturb=0.1:0"], "sets the perturb option itself"),
+                          (["--tasks", " , "], "expected comma-separated task specs"),
                           (["--backend-option", "nope=1"], "the hf backend has no option 'nope'"),
                           (["--backend", "vllm", "--device", "cpu"], "--device does not apply to the vllm backend"),
                           (["--backend", "openai"], "invalid choice: 'openai'")]:

@@ -14,7 +14,7 @@ from .backend_args import convert, key_value
 def _csv_of(kind: type, what: str) -> Callable[[str], list]:
     def parse(text: str) -> list:
         try:
-            values = [kind(t) for t in text.split(",") if t.strip()]
+            values = [kind(t.strip()) for t in text.split(",") if t.strip()]
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected comma-separated {what}, got {text!r}") from None
         if not values or any(isinstance(v, float) and not (math.isfinite(v) and v > 0) for v in values):
@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend-option", action="append", type=key_value, metavar="KEY=VALUE",
                    help="a backend option, repeatable (e.g. enforce_eager=true); `creval backends` lists them")
     p.add_argument("--manifest", help="sweep manifest: probe the last checkpoint of each schedule (labelled by schedule)")
-    p.add_argument("--tasks", type=lambda t: [x.strip() for x in t.split(",") if x.strip()],
+    p.add_argument("--tasks", type=_csv_of(str, "task specs"),
                    help="comma-separated task specs (default: the manifest's, else mini_math)")
     p.add_argument("--sigma", type=_csv_of(float, "numbers > 0"), default=[0.001, 0.003, 0.01, 0.03],
                    help="comma-separated relative noise scales (default 0.001,0.003,0.01,0.03)")
