@@ -37,6 +37,8 @@ def sharp(tiny_ckpt, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def engine(sharp):
+    """One engine for the tests above the sweep test: closing an engine (the sweep's, the probe's) tears
+    down vLLM's process-wide distributed state, after which this one cannot generate."""
     from creval.backends.vllm import VLLMBackend
 
     return VLLMBackend.load(sharp, {"dtype": "float32", "enforce_eager": True, "max_model_len": 512})
@@ -146,6 +148,39 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _engine_weights(engine):
+    """The running engine's parameters (vLLM's names and layouts), read in its worker."""
+    return engine.llm.collective_rpc(
+        lambda worker: {n: p.detach().clone() for n, p in worker.model_runner.get_model().named_parameters()})[0]
+
+
+def test_weights_perturbed_in_place_are_the_hf_backends_and_undone_exactly(engine, sharp):
+    import torch
+
+    greedy = GenerationConfig(n=1, temperature=0.0, max_new_tokens=12)
+    plain = _engine_weights(engine)
+    try:
+        engine.perturb("0.01:3")
+        first = _engine_weights(engine)
+        ours = engine.generate(PROMPTS, greedy)
+        engine.perturb("0.01:4")
+        other = _engine_weights(engine)
+        engine.perturb("0.01:3")
+        again = _engine_weights(engine)
+    finally:
+        engine.perturb(None)
+    assert all(torch.equal(plain[n], w) for n, w in _engine_weights(engine).items())  # back, bit for bit
+    assert all(torch.equal(first[n], w) for n, w in again.items())  # a (sigma, seed) is one set of weights
+    assert any(not torch.equal(first[n], w) for n, w in other.items())
+    for name, w in plain.items():  # noise of sigma times each tensor's RMS, whatever vLLM's layout
+        rms = float(w.double().pow(2).mean().sqrt())
+        if w.numel() >= 256 and rms > 0:
+            assert float((first[name] - w).double().pow(2).mean().sqrt()) / rms == pytest.approx(0.01, rel=0.15), name
+    ref = HFBackend.load(sharp, {"perturb": "0.01:3"}).generate(PROMPTS, greedy)  # the same perturbed weights
+    assert [g[0].token_ids for g in ours] == [g[0].token_ids for g in ref]
+    assert [g[0].token_ids for g in ours] != [g[0].token_ids for g in engine.generate(PROMPTS, greedy)]
+
+
 def test_openai_backend_against_a_real_vllm_server(sharp, tmp_path, monkeypatch):
     import creval
 
@@ -221,39 +256,6 @@ def test_a_sweep_keeps_one_vllm_engine_per_schedule_swapping_weights(tiny_ckpt, 
     for key in a.cells():
         ta, tb = a.read_generations(key)[0], b.read_generations(key)[0]
         assert ta["token_ids"].equals(tb["token_ids"]) and ta["text"].equals(tb["text"])
-
-
-def _engine_weights(engine):
-    """The running engine's parameters (vLLM's names and layouts), read in its worker."""
-    return engine.llm.collective_rpc(
-        lambda worker: {n: p.detach().clone() for n, p in worker.model_runner.get_model().named_parameters()})[0]
-
-
-def test_weights_perturbed_in_place_are_the_hf_backends_and_undone_exactly(engine, sharp):
-    import torch
-
-    greedy = GenerationConfig(n=1, temperature=0.0, max_new_tokens=12)
-    plain = _engine_weights(engine)
-    try:
-        engine.perturb("0.01:3")
-        first = _engine_weights(engine)
-        ours = engine.generate(PROMPTS, greedy)
-        engine.perturb("0.01:4")
-        other = _engine_weights(engine)
-        engine.perturb("0.01:3")
-        again = _engine_weights(engine)
-    finally:
-        engine.perturb(None)
-    assert all(torch.equal(plain[n], w) for n, w in _engine_weights(engine).items())  # back, bit for bit
-    assert all(torch.equal(first[n], w) for n, w in again.items())  # a (sigma, seed) is one set of weights
-    assert any(not torch.equal(first[n], w) for n, w in other.items())
-    for name, w in plain.items():  # noise of sigma times each tensor's RMS, whatever vLLM's layout
-        rms = float(w.double().pow(2).mean().sqrt())
-        if w.numel() >= 256 and rms > 0:
-            assert float((first[name] - w).double().pow(2).mean().sqrt()) / rms == pytest.approx(0.01, rel=0.15), name
-    ref = HFBackend.load(sharp, {"perturb": "0.01:3"}).generate(PROMPTS, greedy)  # the same perturbed weights
-    assert [g[0].token_ids for g in ours] == [g[0].token_ids for g in ref]
-    assert [g[0].token_ids for g in ours] != [g[0].token_ids for g in engine.generate(PROMPTS, greedy)]
 
 
 def test_the_probe_on_vllm_keeps_one_engine_per_checkpoint(sharp, tmp_path, monkeypatch):
