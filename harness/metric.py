@@ -45,6 +45,11 @@ class Metric:
         An unavailable metric is reported as such and the run goes on."""
         return None
 
+    def undefined(self, statistic: str, cell: CellInfo,
+                  items: Sequence[tuple[Prompt, Sequence[Generation], Sequence[Grade]]]) -> str:
+        """Why ``statistic`` has a value on no prompt of the cell: shown in the value's place."""
+        return "undefined on every prompt"
+
     def begin_cell(self, cell: CellInfo, items: Sequence[tuple[Prompt, Sequence[Generation], Sequence[Grade]]]) -> None:
         """Called once per cell before ``score``: the cell's context, and a chance to batch expensive work
         (embeddings, taggers) over all its samples."""

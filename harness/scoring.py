@@ -131,7 +131,8 @@ def evaluate_cell(
                                          metric.signature(name, cell), "across prompts"))
                 continue
             mean, low, high, count = mean_interval(values, bounds=statistic_info(name).bounds).as_tuple()
-            summaries.append(Summary(name, mean, low, high, count, metric.signature(name, cell)))
+            note = metric.undefined(name, cell, items) if count == 0 else ""
+            summaries.append(Summary(name, mean, low, high, count, metric.signature(name, cell), note))
 
     finish = table["finish_reason"].to_pylist()
     return CellResult(

@@ -69,6 +69,14 @@ class EffectiveDiversity(TextMetric):
     def statistics(self, config: GenerationConfig) -> list[str]:
         return ["quality-pass-rate", f"effective-distinct-{self.n}", "effective-classes"]
 
+    def undefined(self, statistic: str, cell: CellInfo,
+                  items: Sequence[tuple[Prompt, Sequence[Generation], Sequence[Grade]]]) -> str:
+        if all(math.isnan(quality(g)) for _, _, grades in items for g in grades):
+            if cell.family == "writing":
+                return "no sample has a quality: give the writing task a scorer (e.g. mini_writing:scorer=judge)"
+            return "no sample has a grade"
+        return super().undefined(statistic, cell, items)
+
     def fields(self, cell: CellInfo) -> dict[str, str]:
         by = {"math": "answer:math-verify", "code": "behaviour"}.get(cell.family, f"emb:{self.model}>={self.similarity}")
         return {"q": "grade", "bar": str(self.bar), "tok": "ws", "case": "lc", "eq": by, "scope": self.scope}

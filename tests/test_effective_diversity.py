@@ -96,3 +96,21 @@ def test_hand_computed_repeats_all_pass_one_sample_and_bad_options():
                           ("effective_diversity:bar", "bad parameter")]:
         with pytest.raises(CrevalError, match=message):
             build(spec, registry.load("metrics", spec.split(":")[0]), "metric")
+
+
+def test_a_statistic_undefined_everywhere_says_why(tmp_path, capsys):
+    import json
+
+    from creval.cli.main import main
+    from creval.runner import load_task
+
+    gens = tmp_path / "w.jsonl"
+    gens.write_text("".join(json.dumps({"prompt_id": p.id, "samples": ["a quiet rain", "the sea again"]}) + "\n"
+                            for p in load_task("mini_writing").prompt_set))
+    code = main(["run", "--model", "w", "--backend", "replay", "--generations", str(gens), "--tasks", "mini_writing",
+                 "--n", "2", "--metric", "effective_diversity", "--metric", "distinct_n:n=4", "--out",
+                 str(tmp_path / "r"), "--json"])
+    assert code == 0
+    summaries = {s["statistic"]: s for s in json.loads(capsys.readouterr().out)["cells"][0]["summaries"]}
+    assert summaries["quality-pass-rate"]["note"].startswith("no sample has a quality: give the writing task a scorer")
+    assert summaries["distinct-4"]["note"] == "undefined on every prompt"  # 3-word answers have no 4-grams
