@@ -95,17 +95,28 @@ def test_ctrl_c_cancels_the_requests_in_flight(server):
     script.faults = {p.text: [("slow", 30.0)] for p in prompts}
     engine = backend(url, timeout=60)
     main = threading.get_ident()
+    sent: list[float] = []
 
     def interrupt_when_all_are_in_flight():
-        while len(script.arrivals) < 4 and not script.stopping.is_set():
+        while len(script.arrivals) < 4:
+            if script.stopping.is_set():  # the test is over: never interrupt the next one
+                return
             time.sleep(0.01)
+        sent.append(time.monotonic())
         signal.pthread_kill(main, signal.SIGINT)
 
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as Python's default
     threading.Thread(target=interrupt_when_all_are_in_flight, daemon=True).start()
-    start = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
+    start, interrupted = time.monotonic(), False
+    try:
         engine.generate(prompts, GenerationConfig(n=1))
-    assert time.monotonic() - start < 2
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    # (not interrupted once in a fresh-clone CI run under load: the message says which side it was on)
+    elapsed = time.monotonic() - start
+    assert interrupted and elapsed < 2, (interrupted, elapsed, [t - start for t in sent], dict(script.arrivals))
     assert eventually(lambda: len(script.hangups) == 4)  # cancelled, before any close()
     assert sorted(script.hangups) == [f"prompt {i}" for i in range(4)] and len(script.arrivals) == 4
     engine.close()
