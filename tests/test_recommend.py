@@ -121,3 +121,33 @@ def test_recommendation_error_rates_by_simulation():
     transfer["writing"]["math"] = -0.15
     picked, claimed, wrong = _rates(150, transfer, truth=["writing", "math"], seed=1)
     assert picked >= 0.95 and claimed >= 0.6 and wrong <= 0.02
+
+
+def test_ten_seed_validation_reads_pilots_from_the_staged_runs():
+    """``benchmarks/recommend_validation.py seeds`` (docs/testbed.md): synthetic rows in the order
+    experiment's shape where creative training costs math, so creative-first should win every seed."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from recommend_validation import validate_seeds
+
+    rng = np.random.default_rng(0)
+
+    def row(seed, schedule, step, math, code, creative):
+        noisy = lambda level, k: np.clip(level + rng.normal(0, 0.05, k), 0, 1).tolist()  # noqa: E731
+        return {"seed": seed, "schedule": schedule, "step": step, "math": {"score": noisy(math, 20)},
+                "code": {"score": noisy(code, 20)}, "creative": {"distinct": noisy(creative, 12)}}
+
+    rows = []
+    for seed in range(6):
+        start = row(seed, "structured-first", 0, 0.6, 0.5, 0.5)
+        rows += [start, {**start, "schedule": "creative-first"},
+                 row(seed, "structured-first", 150, 0.9, 0.8, 0.5), row(seed, "creative-first", 150, 0.4, 0.3, 0.8),
+                 row(seed, "structured-first", 300, 0.7, 0.6, 0.8), row(seed, "creative-first", 300, 0.9, 0.8, 0.8)]
+    report = validate_seeds(rows, [150])
+    result = report["pilots"][150]
+    assert report["seeds"] == list(range(6)) and result["wins"] == 6 and result["separated"] == 6
+    assert {r["recommended"] for r in result["per_seed"]} == {"creative-first"}
+    margin = result["recommended_minus_reverse"]
+    assert margin["mean"] == pytest.approx(0.4 / 3, abs=0.03) and margin["p_recommended_better"] == 1 / 64
