@@ -124,6 +124,7 @@ def test_cli_probe_json_and_bad_input(capsys, tmp_path, tiny_ckpt):
                           (["--tasks", " , "], "expected comma-separated task specs"),
                           (["--backend-option", "nope=1"], "the hf backend has no option 'nope'"),
                           (["--backend", "vllm", "--device", "cpu"], "--device does not apply to the vllm backend"),
+                          (["--dtype", "float16", "--backend-option", "dtype=float32"], "dtype is given twice"),
                           (["--backend", "openai"], "invalid choice: 'openai'")]:
         code = main(["probe", "perturb", "--model", str(tiny_ckpt), "--out", str(out), *argv])
         assert code == 2 and message in capsys.readouterr().err

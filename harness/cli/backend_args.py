@@ -11,7 +11,7 @@ With ``--model_args``, ``--model`` names lm-eval's model type: ``hf`` (``hugging
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +78,6 @@ class _Options(dict):
 
 def resolve(args: argparse.Namespace) -> tuple[str, str, dict[str, Any]]:
     """(model, backend name, backend options) from the parsed ``creval run`` arguments."""
-    from .. import registry
-
     model, backend = args.model, args.backend
     options = _Options()
     pairs: list[tuple[str, str]] = []
@@ -104,26 +102,37 @@ def resolve(args: argparse.Namespace) -> tuple[str, str, dict[str, Any]]:
         raise CrevalError(f"--model {model} is an lm-eval model type: give the checkpoint with --model_args "
                           f"pretrained=CHECKPOINT, or name it with --model CHECKPOINT")
     backend = backend or "hf"
-    cls = registry.load("backends", backend)
-    defaults = dict(getattr(cls, "defaults", {}))
-    for key, raw in pairs:
-        options.put(key, convert(backend, defaults, key, raw, "--model_args"), "--model_args")
-    for key, raw in args.backend_option or ():
-        options.put(key, convert(backend, defaults, key, raw, "--backend-option"), "--backend-option")
     flags = {"dtype": args.dtype, "device": args.device, "hidden_states": True if args.hidden_states else None,
              "generations": args.generations, "base_url": args.base_url, "served_model": args.served_model,
              "api": args.api, "max_concurrency": args.concurrency, "top_logprobs": args.top_logprobs,
              "tensor_parallel_size": args.tensor_parallel_size, "max_model_len": args.max_model_len,
              "gpu_memory_utilization": args.gpu_memory_utilization,
              "batch_size": None if args.batch_size == "auto" else args.batch_size}
-    for key, value in flags.items():
+    return model, backend, collect(backend, pairs=pairs, backend_option=args.backend_option or (), flags=flags,
+                                   options=options)
+
+
+def collect(backend: str, *, pairs: Sequence[tuple[str, str]] = (), backend_option: Sequence[tuple[str, str]] = (),
+            flags: Mapping[str, Any] | None = None, options: _Options | None = None) -> dict[str, Any]:
+    """The ``backend``'s options from ``--model_args`` pairs, ``--backend-option KEY=VALUE`` and flags
+    (option -> value, None where not given), each checked against the options the backend declares; one
+    option set twice to different values is an error."""
+    from .. import registry
+
+    defaults = dict(getattr(registry.load("backends", backend), "defaults", {}))
+    options = _Options() if options is None else options
+    for key, raw in pairs:
+        options.put(key, convert(backend, defaults, key, raw, "--model_args"), "--model_args")
+    for key, raw in backend_option:
+        options.put(key, convert(backend, defaults, key, raw, "--backend-option"), "--backend-option")
+    for key, value in (flags or {}).items():
         if value is None:
             continue
+        flag = "--" + key.replace("_", "-")
         if key not in defaults:
-            flag = "--" + key.replace("_", "-")
             raise CrevalError(f"{flag} does not apply to the {backend} backend (its options: {', '.join(sorted(defaults))})")
-        options.put(key, value, "--" + key.replace("_", "-"))
-    return model, backend, dict(options)
+        options.put(key, value, flag)
+    return dict(options)
 
 
 def batch_size(text: str) -> int | str:

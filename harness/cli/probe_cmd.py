@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from ..errors import CrevalError
 from .args import output_dir, positive_int
-from .backend_args import convert, key_value
+from .backend_args import collect, key_value
 
 
 def _csv_of(kind: type, what: str) -> Callable[[str], list]:
@@ -90,22 +90,6 @@ def _models(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[str] 
     return models, tasks, out
 
 
-def _options(args: argparse.Namespace) -> dict:
-    """The backend's options from --backend-option and the flags, each checked against the backend's."""
-    from .. import registry
-
-    defaults = dict(registry.load("backends", args.backend).defaults)
-    options = {key: convert(args.backend, defaults, key, raw, "--backend-option") for key, raw in args.backend_option or ()}
-    for flag, key, value in (("--dtype", "dtype", args.dtype), ("--device", "device", args.device),
-                             ("--batch-size", "batch_size", args.batch_size)):
-        if value is None:
-            continue
-        if key not in defaults:
-            raise CrevalError(f"{flag} does not apply to the {args.backend} backend (its options: {', '.join(sorted(defaults))})")
-        options[key] = value
-    return options
-
-
 def _num(value: float | None, spec: str = "+.3g") -> str:
     """A value of the table; an undefined one (NaN, None) reads 'n/a'."""
     return format(value, spec) if value is not None and math.isfinite(value) else "n/a"
@@ -127,9 +111,11 @@ def run(args: argparse.Namespace) -> int:
 
     models, tasks, out = _models(args)
     config = GenerationConfig(n=args.n, temperature=args.temperature, max_new_tokens=args.max_new_tokens, seed=args.seed)
+    options = collect(args.backend, backend_option=args.backend_option or (),
+                      flags={"dtype": args.dtype, "device": args.device, "batch_size": args.batch_size})
     report = probe(models, tasks or ["mini_math"], config, sigmas=args.sigma, seeds=args.seeds, layers=args.layers,
                    metrics=args.metrics or DEFAULT_METRICS, statistics=args.statistics,
-                   backend=args.backend, options=_options(args), out=out or "results", progress=sys.stderr.isatty())
+                   backend=args.backend, options=options, out=out or "results", progress=sys.stderr.isatty())
     if args.json:
         print(to_json(report))
         return 0
