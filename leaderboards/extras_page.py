@@ -94,7 +94,9 @@ def verdict(report: dict[str, Any]) -> str:
     if "separated" not in report:  # a report written before the margins were adjusted for the pick
         return "Written by an older creval: its margins are not adjusted for picking the best order; run `creval recommend` again."
     if report["separated"]:
-        return f"Separated from every other order (p < 0.05, Bonferroni over {report['pairs_of_orders']} pairs of orders)."
+        pairs = report["pairs_of_orders"]
+        how = "two-sided, one pair of orders" if pairs == 1 else f"two-sided, Bonferroni over {pairs} pairs of orders"
+        return f"Separated from every other order (p < 0.05, {how})."
     others = "; ".join(" → ".join(o) for o in report.get("not_separated_from", []))
     return f"Not separated from: {others}. The pilot does not decide between them (more prompts or pilot seeds would)."
 

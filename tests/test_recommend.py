@@ -36,6 +36,9 @@ def test_the_domain_others_make_forget_goes_last():
     assert margin["testable"] and margin["low"] > 0 and margin["p"] < 0.05  # math -0.1, writing +0.3 per prompt
     assert margin["separated"] and report["separated"] and report["not_separated_from"] == []
     assert report["pairs_of_orders"] == 1 and margin["p"] == margin["p_unadjusted"]  # two orders: two-sided p
+    from creval.leaderboards.extras_page import verdict
+
+    assert verdict(report) == "Separated from every other order (p < 0.05, two-sided, one pair of orders)."
     assert report["forgetting"]["creative"] == pytest.approx(0.3, abs=0.03)
     row = next(r for r in report["evidence"] if r["trained"] == "structured" and r["task"] == "w")
     assert row["change"] == pytest.approx(-0.3, abs=0.03) and row["high"] < 0 and not row["trains_task"]
